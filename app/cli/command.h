@@ -12,4 +12,6 @@ struct CliCommand
     int (*run)(const QStringList &arguments);
 };
 
+int runProbeCommand(const QStringList &arguments);
+int runRenderCommand(const QStringList &arguments);
 int runWatchCommand(const QStringList &arguments);

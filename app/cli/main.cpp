@@ -9,6 +9,8 @@
 namespace {
 
 const std::array commands{
+    CliCommand{"probe", "show what a media file contains", runProbeCommand},
+    CliCommand{"render", "run a job on the local FFmpeg engine with a progress bar", runRenderCommand},
     CliCommand{"watch", "print any Server-Sent Events stream (curl -N that understands SSE)", runWatchCommand},
 };
 
