@@ -20,7 +20,14 @@ QString averrorText(int averror)
 void initialise()
 {
     static std::once_flag once;
-    std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+    // Operations turn every failure into an Error with a message of their own; FFmpeg's lines
+    // on stderr ("moov atom not found") would only be noise in the CLI and logs of the server.
+    // CLIPDECK_FFMPEG_LOGLEVEL (e.g. 32 for info, 48 for debug) brings them back when debugging.
+    std::call_once(once, [] {
+        bool ok = false;
+        const int level = qEnvironmentVariableIntValue("CLIPDECK_FFMPEG_LOGLEVEL", &ok);
+        av_log_set_level(ok ? level : AV_LOG_QUIET);
+    });
 }
 
 // The container format the first bytes of the file announce, if FFmpeg is confident of one.
