@@ -7,6 +7,7 @@ extern "C" {
 #include <QSize>
 
 #include <cmath>
+#include <vector>
 
 namespace clipdeck::media {
 
@@ -55,6 +56,47 @@ void VideoReader::setKeyframesOnly(bool on)
     m_codec->skip_frame = on ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT;
 }
 
+void VideoReader::setSkipLoopFilter(bool on)
+{
+    // Read by the decoder per picture (and copied to frame threads), so it may change any time.
+    m_codec->skip_loop_filter = on ? AVDISCARD_ALL : AVDISCARD_DEFAULT;
+}
+
+void VideoReader::setSkipLoopFilterOnNonReference(bool on)
+{
+    m_codec->skip_loop_filter = on ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+}
+
+QList<double> VideoReader::keyframeTimes()
+{
+    QList<double> times;
+    if (m_input->iformat->flags & AVFMT_GENERIC_INDEX)
+        return times;
+    auto *stream = m_input->streams[m_streamIndex];
+    int count = avformat_index_get_entries_count(stream);
+    if (count < 2) {
+        // Matroska reads cues at the end of the file only when first asked to seek.
+        seek(0);
+        count = avformat_index_get_entries_count(stream);
+    }
+    // MP4 indexes decode times, seeking goes by presentation times, and with B-frames the two
+    // differ by the reorder delay: measured from the first keyframe (the stream's first picture)
+    // the entries line up with what seek() takes, for MP4 and Matroska (which indexes
+    // presentation times) alike.
+    int64_t first = AV_NOPTS_VALUE;
+    for (int i = 0; i < count; ++i) {
+        const AVIndexEntry *e = avformat_index_get_entry(stream, i);
+        if (!e || !(e->flags & AVINDEX_KEYFRAME) || (e->flags & AVINDEX_DISCARD_FRAME) || e->timestamp == AV_NOPTS_VALUE)
+            continue;
+        if (first == AV_NOPTS_VALUE)
+            first = e->timestamp;
+        const double t = ff::toSeconds(e->timestamp - first, stream->time_base);
+        if (times.isEmpty() || t > times.constLast())
+            times.append(t);
+    }
+    return times;
+}
+
 bool VideoReader::seek(double seconds)
 {
     const auto target = int64_t(std::llround((seconds + m_startSeconds) / av_q2d(m_stream->time_base)));
@@ -65,6 +107,81 @@ bool VideoReader::seek(double seconds)
     m_draining = false;
     m_finished = false;
     return true;
+}
+
+bool VideoReader::decodeKeyframes(const QList<double> &seconds, const std::function<bool(int, const AVFrame *)> &onFrame)
+{
+    // Which request a picture answers: its packet's timestamp.
+    std::vector<std::pair<int64_t, int>> pending;
+    bool stopped = false;
+    auto deliver = [&](bool draining) {
+        for (;;) {
+            av_frame_unref(m_frame.get());
+            const int rc = avcodec_receive_frame(m_codec.get(), m_frame.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+                return;
+            if (rc < 0) {
+                if (!draining)
+                    return;
+                continue; // a keyframe that failed: the others may still come
+            }
+            const int64_t ts = m_frame->pts != AV_NOPTS_VALUE ? m_frame->pts : m_frame->best_effort_timestamp;
+            for (auto it = pending.begin(); it != pending.end();) {
+                if (it->first != ts) {
+                    ++it;
+                    continue;
+                }
+                if (!stopped && !onFrame(it->second, m_frame.get()))
+                    stopped = true;
+                it = pending.erase(it);
+            }
+        }
+    };
+
+    avcodec_flush_buffers(m_codec.get());
+    int64_t previousPacket = AV_NOPTS_VALUE;
+    for (int i = 0; i < seconds.size() && !stopped; ++i) {
+        const auto target = int64_t(std::llround((seconds[i] + m_startSeconds) / av_q2d(m_stream->time_base)));
+        if (av_seek_frame(m_input.get(), m_streamIndex, target, AVSEEK_FLAG_BACKWARD) < 0)
+            continue;
+        // The first keyframe packet of our stream from there (imprecise seeking, as in MPEG-TS,
+        // may land a little before one).
+        bool found = false;
+        for (int packets = 0; packets < 2000 && av_read_frame(m_input.get(), m_packet.get()) >= 0; ++packets) {
+            if (m_packet->stream_index == m_streamIndex && (m_packet->flags & AV_PKT_FLAG_KEY)) {
+                found = true;
+                break;
+            }
+            av_packet_unref(m_packet.get());
+        }
+        if (!found)
+            continue;
+        const int64_t ts = m_packet->pts != AV_NOPTS_VALUE ? m_packet->pts : m_packet->dts;
+        if (ts == previousPacket) { // two requests, one keyframe: decode it once
+            av_packet_unref(m_packet.get());
+            pending.emplace_back(ts, i);
+            continue;
+        }
+        previousPacket = ts;
+        pending.emplace_back(ts, i);
+        for (;;) {
+            const int rc = avcodec_send_packet(m_codec.get(), m_packet.get());
+            if (rc != AVERROR(EAGAIN))
+                break;
+            deliver(false); // the decoder is full: take a picture out first
+        }
+        av_packet_unref(m_packet.get());
+        deliver(false);
+    }
+    avcodec_send_packet(m_codec.get(), nullptr);
+    deliver(true);
+    // Ready for seek()/next() again.
+    avcodec_flush_buffers(m_codec.get());
+    av_seek_frame(m_input.get(), m_streamIndex, m_stream->start_time != AV_NOPTS_VALUE ? m_stream->start_time : 0,
+                  AVSEEK_FLAG_BACKWARD);
+    m_draining = false;
+    m_finished = false;
+    return !stopped;
 }
 
 const AVFrame *VideoReader::next()
