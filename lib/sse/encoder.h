@@ -18,13 +18,18 @@ struct OutgoingEvent
 };
 
 // Appends the event in wire format to out, ending with the blank line that dispatches it.
-// Returns false and appends nothing when the id or type contains CR, LF or NUL.
+// Returns false and appends nothing when the id or type contains CR, LF or NUL (or when
+// retryMs is negative, which the wire format cannot carry).
+// Empty data is written as one "data:" line, so clients do dispatch an event with empty data.
+// A client parses back exactly these fields, except that CR and CRLF in data come back as LF.
 bool appendEvent(QByteArray &out, const OutgoingEvent &event);
 
 // Appends a comment (one ':' line per line of text): heartbeats and notes a client ignores.
+// A Parser reports each line back, the text without the one space written after ':'.
 void appendComment(QByteArray &out, QByteArrayView text);
 
-// Appends a lone "retry:" field terminated by a blank line (dispatches nothing).
+// Appends a lone "retry:" field terminated by a blank line (dispatches nothing). Negative
+// values append nothing.
 void appendRetry(QByteArray &out, int milliseconds);
 
 } // namespace clipdeck::sse
