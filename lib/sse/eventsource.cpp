@@ -540,7 +540,12 @@ void EventSource::Private::clearSchedule(bool resetAttempt)
 
 int EventSource::Private::computeDelay() const
 {
-    const double base = serverRetry.value_or(initialDelay);
+    // A server may ask for an immediate reconnect ("retry: 0") and the first attempt honours it;
+    // but when attempts keep failing the delay must grow from something, or 0 × multiplier^n
+    // hammers a server that is down.
+    constexpr double GrowthFloorMs = 10;
+    const double requested = serverRetry.value_or(initialDelay);
+    const double base = attempt == 0 ? requested : std::max(requested, GrowthFloorMs);
     const double growth = std::pow(multiplier, attempt);
     const double nominal = std::isfinite(growth) ? std::min(double(maxDelay), base * growth) : double(maxDelay);
     const double factor = 1.0 - jitter * QRandomGenerator::global()->generateDouble();

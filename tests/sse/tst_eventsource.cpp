@@ -121,6 +121,7 @@ private slots:
     void backoffGrowsWithinJitterBounds_data();
     void backoffGrowsWithinJitterBounds();
     void backoffResetsOnceHealthy();
+    void zeroRetryStillBacksOff();
     void retryAfterHeader();
     void readTimeoutForcesReconnect();
     void heartbeatsKeepReadTimeoutAway();
@@ -588,6 +589,23 @@ void tst_EventSource::backoffResetsOnceHealthy()
                                              QStringLiteral("open"), QStringLiteral("event message [] short-lived"),
                                              QStringLiteral("error 0 retry"), QStringLiteral("open")}));
     source->close();
+}
+
+// "retry: 0" is honoured once; a server that then keeps failing is not reconnected to in a loop.
+void tst_EventSource::zeroRetryStillBacksOff()
+{
+    ScriptedHttpServer server;
+    server.enqueue(HttpScript::chunkedStream().send("retry: 0\n\n").end());
+    server.setFallback(HttpScript::reply(503));
+    auto source = makeSource(server.url());
+    source->setBackoffMultiplier(2);
+    source->setMaxReconnectDelay(60000);
+    source->setJitter(0);
+    Recorder rec(*source);
+    source->open();
+    QTRY_VERIFY(rec.delays.size() >= 4);
+    source->close();
+    QCOMPARE(rec.delays.mid(0, 4), (QList<int>{0, 20, 40, 80}));
 }
 
 void tst_EventSource::retryAfterHeader()
