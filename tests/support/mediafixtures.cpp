@@ -8,6 +8,8 @@
 #include <QSaveFile>
 #include <QTest>
 
+#include <algorithm>
+
 namespace fixtures {
 
 QString mediaDir()
@@ -114,6 +116,91 @@ QString corruptedClip()
     const qsizetype from = bytes.size() / 3;
     std::fill(bytes.begin() + from, bytes.begin() + from + bytes.size() / 4, '\0');
     return writeOnce(QStringLiteral("corrupted.mp4"), bytes);
+}
+
+// --- transcode/probe fixtures -------------------------------------------------------------------
+
+QString frameIndexClip()
+{
+    // geq paints block b (40 px wide) white when bit b of the frame number N is set.
+    return generate(QStringLiteral("frame-index.mp4"),
+                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("color=c=black:size=320x240:rate=25:duration=4,format=yuv420p,"
+                                    "geq=lum='if(mod(floor(N/pow(2,floor(X/40))),2),235,16)':cb=128:cr=128"),
+                     QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("sine=frequency=1000:sample_rate=48000:duration=4"),
+                     QStringLiteral("-ac"), QStringLiteral("2"),
+                     QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
+                     QStringLiteral("-crf"), QStringLiteral("18"), QStringLiteral("-g"), QStringLiteral("25"),
+                     QStringLiteral("-bf"), QStringLiteral("3"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
+                     QStringLiteral("-c:a"), QStringLiteral("aac"), QStringLiteral("-shortest")});
+}
+
+int frameIndex(const unsigned char *luma, int lineSize, int width, int height)
+{
+    int index = 0;
+    for (int bit = 0; bit < 8; ++bit) {
+        // Average a patch in the middle of the block: away from edges that scaling blurs.
+        const int cx = (2 * bit + 1) * width / 16;
+        const int cy = height / 2;
+        const int rx = std::max(1, width / 48);
+        const int ry = std::max(1, height / 8);
+        long sum = 0;
+        int n = 0;
+        for (int y = cy - ry; y <= cy + ry; ++y) {
+            for (int x = cx - rx; x <= cx + rx; ++x) {
+                sum += luma[y * lineSize + x];
+                ++n;
+            }
+        }
+        const int mean = int(sum / n);
+        if (mean > 180)
+            index |= 1 << bit;
+        else if (mean > 70)
+            return -1; // neither black nor white: not the pattern
+    }
+    return index;
+}
+
+QString audioOnlyClip(double seconds)
+{
+    const QString d = QString::number(seconds);
+    return generate(QStringLiteral("audio-only-%1s.m4a").arg(d),
+                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("sine=frequency=440:sample_rate=48000:duration=%1").arg(d),
+                     QStringLiteral("-ac"), QStringLiteral("2"), QStringLiteral("-c:a"), QStringLiteral("aac")});
+}
+
+QString videoOnlyClip(double seconds)
+{
+    const QString d = QString::number(seconds);
+    return generate(QStringLiteral("video-only-%1s.mp4").arg(d),
+                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("testsrc2=size=320x240:rate=25:duration=%1").arg(d),
+                     QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
+                     QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")});
+}
+
+QString rotatedClip()
+{
+    const QString plain = videoOnlyClip(1.0);
+    if (plain.isEmpty())
+        return {};
+    // Stream copy keeps the "rotate" tag, which the MP4 muxer writes as a display matrix.
+    return generate(QStringLiteral("rotated-90.mp4"),
+                    {QStringLiteral("-i"), plain, QStringLiteral("-c"), QStringLiteral("copy"),
+                     QStringLiteral("-metadata:s:v:0"), QStringLiteral("rotate=90")});
+}
+
+QString truncatedFaststartClip()
+{
+    const QString faststart = generate(QStringLiteral("basic-4s-faststart.mp4"),
+                                       {QStringLiteral("-i"), basicClip(4.0), QStringLiteral("-c"), QStringLiteral("copy"),
+                                        QStringLiteral("-movflags"), QStringLiteral("+faststart")});
+    const QByteArray whole = readAll(faststart);
+    if (whole.isEmpty())
+        return {};
+    return writeOnce(QStringLiteral("truncated-faststart.mp4"), whole.left(whole.size() / 2));
 }
 
 } // namespace fixtures

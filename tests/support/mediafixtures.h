@@ -23,6 +23,26 @@ QString randomBytesFile();
 QString truncatedClip();
 QString corruptedClip();
 
+// --- transcode/probe fixtures -------------------------------------------------------------------
+
+// A 320x240, 25 fps, 4 s (100 frames) H.264 clip (B-frames, a keyframe every 25 frames) with a
+// 1 kHz stereo AAC tone, whose every frame shows its own index as 8 binary blocks across the
+// picture (left = bit 0; white = 1). Survives lossy re-encoding and scaling: frameIndex() reads it
+// back exactly, so tests can tell which source frame an output frame is.
+QString frameIndexClip();
+// The index frameIndexClip() drew into a frame's luma plane, or -1 if the pattern is not there.
+int frameIndex(const unsigned char *luma, int lineSize, int width, int height);
+
+// Audio only: `seconds` of a 440 Hz tone, 48 kHz stereo AAC in an .m4a.
+QString audioOnlyClip(double seconds = 2.0);
+// Video only (no audio track): 320x240 25 fps H.264.
+QString videoOnlyClip(double seconds = 2.0);
+// 320x240 H.264 whose display matrix asks for a 90° rotation (a phone held upright).
+QString rotatedClip();
+// basicClip(4.0) rewritten with the index at the front (+faststart) and cut to its first
+// half: the header promises the whole clip, the media data stops half-way.
+QString truncatedFaststartClip();
+
 QString mediaDir();
 
 } // namespace fixtures
