@@ -17,8 +17,10 @@ packages=(
   # FFmpeg 5.1 libraries (in-process) and the CLI (tests generate media with it; benchmarks compare)
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   ffmpeg
+  ffmpegthumbnailer  # tests/bench/thumbnails compares the contact sheet against it
   # Redis
   libhiredis-dev redis-server
+  nginx libnginx-mod-nchan chromium  # tests/bench/server (nginx + nchan side by side), tests/integration/browser (headless chromium)
   # running the app and its tests headless
   xvfb xauth libgl1-mesa-dri x11-utils imagemagick
 )

@@ -1,0 +1,21 @@
+#pragma once
+
+// /api/jobs: submit (202 + Location), list (?status=running,pending), one job, the actions
+// (cancel, pause, resume, retry), DELETE of a finished job, and output downloads with Range.
+
+namespace clipdeck::server {
+
+class JobService;
+class Router;
+
+class JobRoutes
+{
+public:
+    explicit JobRoutes(JobService &jobs) : m_jobs(jobs) {}
+    void install(Router &router);
+
+private:
+    JobService &m_jobs;
+};
+
+} // namespace clipdeck::server

@@ -1,0 +1,28 @@
+#pragma once
+
+// The one place where a job snapshot is made fit for clients: the engine's snapshot holds server
+// paths (the input file, the outputs); clients get the media id as `input` and, as each output's
+// `path`, the URL path it downloads from (/api/jobs/{id}/outputs/{name}). Everything a client
+// receives — REST answers and stream events — goes through forClient().
+
+#include "jobs/job.h"
+
+namespace clipdeck::server {
+
+class MediaStore;
+
+class JobView
+{
+public:
+    explicit JobView(const MediaStore &media) : m_media(media) {}
+
+    jobs::Job forClient(const jobs::Job &job) const;
+
+    // "/api/jobs/<id>/outputs/<name>", the name percent-encoded
+    static QString outputUrlPath(const QString &jobId, const QString &name);
+
+private:
+    const MediaStore &m_media;
+};
+
+} // namespace clipdeck::server

@@ -1,0 +1,64 @@
+#include "server/range.h"
+
+#include <QByteArray>
+
+#include <algorithm>
+#include <optional>
+
+namespace clipdeck::server {
+
+namespace {
+
+std::optional<qint64> digits(QByteArrayView v)
+{
+    if (v.isEmpty() || v.size() > 18)
+        return std::nullopt;
+    qint64 n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n * 10 + (c - '0');
+    }
+    return n;
+}
+
+} // namespace
+
+std::variant<WholeFile, ByteRange, Unsatisfiable> parseRange(QByteArrayView header, qint64 size)
+{
+    const QByteArray h = header.toByteArray().trimmed();
+    if (!h.startsWith("bytes="))
+        return WholeFile{};
+    const QByteArray spec = h.mid(6).trimmed();
+    if (spec.contains(','))
+        return WholeFile{}; // several ranges: answered with the whole file, as allowed
+    const qsizetype dash = spec.indexOf('-');
+    if (dash < 0)
+        return WholeFile{};
+    const QByteArrayView left = QByteArrayView(spec).first(dash);
+    const QByteArrayView right = QByteArrayView(spec).sliced(dash + 1);
+    if (left.isEmpty()) {
+        // suffix: the last N bytes
+        const auto n = digits(right);
+        if (!n)
+            return WholeFile{};
+        if (*n == 0 || size == 0)
+            return Unsatisfiable{};
+        return ByteRange{std::max<qint64>(0, size - *n), size - 1};
+    }
+    const auto first = digits(left);
+    if (!first)
+        return WholeFile{};
+    qint64 last = size - 1;
+    if (!right.isEmpty()) {
+        const auto l = digits(right);
+        if (!l || *l < *first)
+            return WholeFile{};
+        last = std::min(*l, size - 1);
+    }
+    if (*first >= size)
+        return Unsatisfiable{};
+    return ByteRange{*first, last};
+}
+
+} // namespace clipdeck::server

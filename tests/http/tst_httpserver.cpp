@@ -1,0 +1,756 @@
+// clipdeck::http::Server over real sockets on 127.0.0.1: keep-alive and pipelining, every
+// timeout, streamed bodies, 100-continue, lingering close, streamed responses, write backpressure
+// (a client that does not read is dropped, others are not hurt), files, limits, closeAll.
+
+#include "http/server.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QTcpSocket>
+#include <QTemporaryFile>
+#include <QTest>
+#include <QTimer>
+
+using namespace clipdeck::http;
+
+namespace {
+
+struct Response
+{
+    int status = 0;
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+
+    QByteArray header(QByteArrayView name) const
+    {
+        for (const auto &[n, v] : headers) {
+            if (equalsIgnoringCase(n, name))
+                return v;
+        }
+        return {};
+    }
+    bool hasHeader(QByteArrayView name) const
+    {
+        for (const auto &[n, v] : headers) {
+            if (equalsIgnoringCase(n, name))
+                return true;
+        }
+        return false;
+    }
+};
+
+// A client on a QTcpSocket that collects everything it receives.
+class Client
+{
+public:
+    explicit Client(quint16 port, qint64 readBufferSize = 0)
+    {
+        if (readBufferSize > 0)
+            socket.setReadBufferSize(readBufferSize);
+        QObject::connect(&socket, &QTcpSocket::readyRead, [this] {
+            if (reading)
+                received += socket.readAll();
+        });
+        QObject::connect(&socket, &QTcpSocket::disconnected, [this] { closed = true; });
+        socket.connectToHost(QHostAddress::LocalHost, port);
+    }
+
+    ~Client() { socket.disconnect(); } // its destructor's disconnected() must not reach us
+    bool waitConnected() { return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 10000); }
+    void send(const QByteArray &bytes) { socket.write(bytes); }
+    bool waitClosed() { return QTest::qWaitFor([&] { return closed; }, 10000); }
+    bool waitReceived(const QByteArray &needle)
+    {
+        return QTest::qWaitFor([&] { return received.contains(needle); }, 10000);
+    }
+
+    // The next complete response in what was received (by Content-Length, or everything up to
+    // the close for a close-delimited one); removes it from `received`.
+    std::optional<Response> takeResponse(bool headOnly = false)
+    {
+        std::optional<Response> result;
+        const bool arrived = QTest::qWaitFor([&] {
+            result = parse(headOnly);
+            return result.has_value();
+        }, 10000);
+        if (!arrived)
+            qWarning("no complete response; received so far: %s", received.left(300).constData());
+        return result;
+    }
+
+    QTcpSocket socket;
+    QByteArray received;
+    bool closed = false;
+    bool reading = true;
+
+private:
+    std::optional<Response> parse(bool headOnly)
+    {
+        const qsizetype end = received.indexOf("\r\n\r\n");
+        if (end < 0)
+            return std::nullopt;
+        Response r;
+        const QList<QByteArray> lines = received.left(end).split('\n');
+        const QList<QByteArray> statusLine = lines.first().trimmed().split(' ');
+        r.status = statusLine.value(1).toInt();
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QByteArray line = lines.at(i).trimmed();
+            const qsizetype colon = line.indexOf(':');
+            r.headers.append({line.left(colon), line.mid(colon + 1).trimmed()});
+        }
+        qsizetype total = end + 4;
+        if (headOnly || r.status < 200 || r.status == 204 || r.status == 304) {
+            // no body
+        } else if (r.hasHeader("Content-Length")) {
+            const qsizetype length = r.header("Content-Length").toLongLong();
+            if (received.size() < total + length)
+                return std::nullopt;
+            r.body = received.mid(total, length);
+            total += length;
+        } else {
+            if (!closed)
+                return std::nullopt;
+            r.body = received.mid(total);
+            total = received.size();
+        }
+        received.remove(0, total);
+        return r;
+    }
+};
+
+QByteArray get(const QByteArray &path, const QByteArray &extra = {})
+{
+    return "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+ServerSettings fastSettings()
+{
+    ServerSettings s;
+    s.headerTimeoutMs = 400;
+    s.idleTimeoutMs = 400;
+    s.bodyTimeoutMs = 400;
+    s.sendTimeoutMs = 400;
+    s.lingerMs = 400;
+    return s;
+}
+
+} // namespace
+
+class tst_HttpServer : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void keepAliveAndPipelining();
+    void connectionClose();
+    void http10Closes();
+    void headerTimeout();
+    void idleTimeout();
+    void bodyTimeout();
+    void streamedBody();
+    void chunkedStreamedBody();
+    void bufferedBodyLimit();
+    void lingeringCloseDeliversEarlyAnswer();
+    void expectContinue();
+    void expectContinueRejected();
+    void asyncResponse();
+    void streamingResponse();
+    void peerCloseDuringStream();
+    void backpressureDropsSlowClient();
+    void sendTimeout();
+    void connectionLimit();
+    void headRequest();
+    void fileResponse();
+    void parserErrorsUseFormatter();
+    void invalidResponseHeadersDropped();
+    void closeAll();
+    void responseObserver();
+};
+
+void tst_HttpServer::keepAliveAndPipelining()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) {
+        ex->respond(200, {{"Content-Type", "text/plain"}}, ex->request().path().toByteArray());
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/one"));
+    auto r = c.takeResponse();
+    QVERIFY(r);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, QByteArray("/one"));
+    QVERIFY(r->hasHeader("Date"));
+    QVERIFY(!r->hasHeader("Connection"));
+    c.send(get("/two"));
+    r = c.takeResponse();
+    QCOMPARE(r->body, QByteArray("/two"));
+    // Three at once: answered in order.
+    c.send(get("/a") + "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz" + get("/c"));
+    QCOMPARE(c.takeResponse()->body, QByteArray("/a"));
+    // /b was answered without reading its body: that closes the connection after the answer,
+    // and /c is never answered.
+    r = c.takeResponse();
+    QCOMPARE(r->body, QByteArray("/b"));
+    QCOMPARE(r->header("Connection"), QByteArray("close"));
+    QVERIFY(c.waitClosed());
+    QVERIFY(c.received.isEmpty());
+    QCOMPARE(server.stats().accepted, 1u);
+
+    // With the bodies read, pipelined requests all get answers on one connection.
+    Server reading;
+    reading.setHandler([](const ExchangePtr &ex) {
+        ex->readBody(1024, [ex](const QByteArray &body) { ex->respond(200, {}, ex->request().path().toByteArray() + body); });
+    });
+    QVERIFY(reading.listen(QHostAddress::LocalHost, 0));
+    Client p(reading.serverPort());
+    QVERIFY(p.waitConnected());
+    p.send(get("/a") + "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz"
+           + "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" + get("/d"));
+    QCOMPARE(p.takeResponse()->body, QByteArray("/a"));
+    QCOMPARE(p.takeResponse()->body, QByteArray("/bxyz"));
+    QCOMPARE(p.takeResponse()->body, QByteArray("/chi"));
+    QCOMPARE(p.takeResponse()->body, QByteArray("/d"));
+    QVERIFY(!p.closed);
+    QCOMPARE(reading.stats().accepted, 1u);
+}
+
+void tst_HttpServer::connectionClose()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(204, {}); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/", "Connection: close\r\n"));
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 204);
+    QCOMPARE(r->header("Connection"), QByteArray("close"));
+    QVERIFY(!r->hasHeader("Content-Length"));
+    QVERIFY(c.waitClosed());
+}
+
+void tst_HttpServer::http10Closes()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {}, "ok"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("GET / HTTP/1.0\r\n\r\n");
+    const auto r = c.takeResponse();
+    QCOMPARE(r->body, QByteArray("ok"));
+    QVERIFY(c.waitClosed());
+}
+
+void tst_HttpServer::headerTimeout()
+{
+    Server server(fastSettings());
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {}, "ok"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client slow(server.serverPort());
+    QVERIFY(slow.waitConnected());
+    slow.send("GET / HTTP/1.1\r\nHo");
+    // Meanwhile others are served.
+    Client other(server.serverPort());
+    QVERIFY(other.waitConnected());
+    other.send(get("/"));
+    QCOMPARE(other.takeResponse()->status, 200);
+
+    QVERIFY(slow.waitClosed());
+    const auto r = slow.takeResponse();
+    QVERIFY(r);
+    QCOMPARE(r->status, 408);
+    QVERIFY(server.stats().timedOut >= 1);
+
+    // A connection that never sends a byte is closed without an answer.
+    Client silent(server.serverPort());
+    QVERIFY(silent.waitConnected());
+    QVERIFY(silent.waitClosed());
+    QVERIFY(silent.received.isEmpty());
+}
+
+void tst_HttpServer::idleTimeout()
+{
+    Server server(fastSettings());
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {}, "ok"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/"));
+    QCOMPARE(c.takeResponse()->status, 200);
+    QVERIFY(c.waitClosed());
+    QVERIFY(c.received.isEmpty());
+}
+
+void tst_HttpServer::bodyTimeout()
+{
+    Server server(fastSettings());
+    int failedWith = -1;
+    qint64 received = 0;
+    server.setHandler([&](const ExchangePtr &ex) {
+        ex->streamBody(1 << 20, {[&](QByteArrayView chunk) {
+                                     received += chunk.size();
+                                     return true;
+                                 },
+                                 [] { QFAIL("the body cannot have ended"); },
+                                 [&](int status) { failedWith = status; }});
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n0123456789");
+    QVERIFY(c.waitClosed());
+    QCOMPARE(failedWith, 408);
+    QCOMPARE(received, 10);
+    QCOMPARE(c.takeResponse()->status, 408);
+}
+
+void tst_HttpServer::streamedBody()
+{
+    Server server;
+    qint64 total = 0;
+    qsizetype largest = 0;
+    int pieces = 0;
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    bool ended = false;
+    server.setHandler([&](const ExchangePtr &ex) {
+        ex->streamBody(8 << 20, {[&](QByteArrayView chunk) {
+                                     total += chunk.size();
+                                     largest = std::max(largest, chunk.size());
+                                     ++pieces;
+                                     hash.addData(chunk);
+                                     return true;
+                                 },
+                                 [&, ex] {
+                                     ended = true;
+                                     ex->respond(201, {}, hash.result().toHex());
+                                 },
+                                 [](int) { QFAIL("the body failed"); }});
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QByteArray body(3 << 20, Qt::Uninitialized);
+    QRandomGenerator(7).fillRange(reinterpret_cast<quint32 *>(body.data()), body.size() / 4);
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n");
+    c.send(body);
+    const auto r = c.takeResponse();
+    QVERIFY(r);
+    QCOMPARE(r->status, 201);
+    QVERIFY(ended);
+    QCOMPARE(total, body.size());
+    QCOMPARE(r->body, QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex());
+    // Never held whole: pieces are at most one socket read.
+    QVERIFY2(largest <= 64 * 1024, QByteArray::number(largest).constData());
+    QVERIFY(pieces > 10);
+}
+
+void tst_HttpServer::chunkedStreamedBody()
+{
+    Server server;
+    QByteArray got;
+    server.setHandler([&](const ExchangePtr &ex) {
+        ex->streamBody(100, {[&](QByteArrayView chunk) {
+                                 got += chunk.toByteArray();
+                                 return true;
+                             },
+                             [ex] { ex->respond(200, {}, "done"); },
+                             [](int) {}});
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n");
+    QCOMPARE(c.takeResponse()->body, QByteArray("done"));
+    QCOMPARE(got, QByteArray("abcdefg"));
+
+    // Past the limit mid-body: 413, the reader hears of it.
+    int failed = 0;
+    got.clear();
+    server.setHandler([&](const ExchangePtr &ex) {
+        ex->streamBody(6, {[&](QByteArrayView chunk) {
+                               got += chunk.toByteArray();
+                               return true;
+                           },
+                           [] { QFAIL("cannot end"); },
+                           [&](int status) { failed = status; }});
+    });
+    Client over(server.serverPort());
+    QVERIFY(over.waitConnected());
+    over.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n");
+    QCOMPARE(over.takeResponse()->status, 413);
+    QCOMPARE(failed, 413);
+    QCOMPARE(got, QByteArray("abcd"));
+    QVERIFY(over.waitClosed());
+}
+
+void tst_HttpServer::bufferedBodyLimit()
+{
+    Server server;
+    bool called = false;
+    server.setHandler([&](const ExchangePtr &ex) { ex->readBody(100, [&](const QByteArray &) { called = true; }); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 200\r\n\r\n" + QByteArray(200, 'x'));
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 413);
+    QCOMPARE(r->header("Connection"), QByteArray("close"));
+    QVERIFY(c.waitClosed());
+    QVERIFY(!called);
+}
+
+void tst_HttpServer::lingeringCloseDeliversEarlyAnswer()
+{
+    // Answered at once while the client is still sending megabytes: the answer must arrive
+    // (closing at once would make the client's kernel reset the connection and drop it).
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(401, {{"WWW-Authenticate", "Bearer"}}, "no"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    const QByteArray chunk(256 * 1024, 'u');
+    c.send("POST /api/media HTTP/1.1\r\nHost: t\r\nContent-Length: " + QByteArray::number(32 * chunk.size()) + "\r\n\r\n");
+    for (int i = 0; i < 32; ++i)
+        c.send(chunk);
+    const auto r = c.takeResponse();
+    QVERIFY(r);
+    QCOMPARE(r->status, 401);
+    QCOMPARE(r->body, QByteArray("no"));
+}
+
+void tst_HttpServer::expectContinue()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    const auto interim = c.takeResponse();
+    QCOMPARE(interim->status, 100);
+    c.send("hello");
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, QByteArray("hello"));
+}
+
+void tst_HttpServer::expectContinueRejected()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    // Over the limit: 413 at once, no 100 Continue, the body is never asked for.
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n");
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 413);
+    QVERIFY(c.waitClosed());
+}
+
+void tst_HttpServer::asyncResponse()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) {
+        QTimer::singleShot(50, [ex] { ex->respond(200, {}, "later"); });
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/1") + get("/2"));
+    QCOMPARE(c.takeResponse()->body, QByteArray("later"));
+    QCOMPARE(c.takeResponse()->body, QByteArray("later"));
+    QVERIFY(!c.closed);
+}
+
+void tst_HttpServer::streamingResponse()
+{
+    Server server;
+    ExchangePtr stream;
+    server.setHandler([&](const ExchangePtr &ex) {
+        stream = ex;
+        ex->beginStream(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}}, "first;");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/stream"));
+    QVERIFY(c.waitReceived("first;"));
+    QVERIFY(c.received.startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(!c.received.contains("Content-Length"));
+    QVERIFY(!c.received.contains("Transfer-Encoding"));
+    QVERIFY(c.received.contains("\r\nConnection: close\r\n"));
+    QVERIFY(stream->write("second;"));
+    QVERIFY(c.waitReceived("second;"));
+    QCOMPARE(stream->bytesQueued(), 0);
+    stream->end();
+    QVERIFY(c.waitClosed());
+    const auto r = c.takeResponse();
+    QCOMPARE(r->body, QByteArray("first;second;"));
+    QVERIFY(!stream->isConnected());
+    QVERIFY(!stream->write("late"));
+}
+
+void tst_HttpServer::peerCloseDuringStream()
+{
+    Server server;
+    ExchangePtr stream;
+    std::optional<CloseReason> reason;
+    server.setHandler([&](const ExchangePtr &ex) {
+        stream = ex;
+        ex->setClosedHandler([&](CloseReason r) { reason = r; });
+        ex->beginStream(200, {}, "x");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    {
+        Client c(server.serverPort());
+        QVERIFY(c.waitConnected());
+        c.send(get("/"));
+        QVERIFY(c.waitReceived("x"));
+        c.socket.abort();
+    }
+    QTRY_VERIFY(reason.has_value());
+    QCOMPARE(*reason, CloseReason::PeerClosed);
+    QVERIFY(!stream->isConnected());
+    QTRY_COMPARE(server.stats().openConnections, 0);
+}
+
+void tst_HttpServer::backpressureDropsSlowClient()
+{
+    Server server;
+    ExchangePtr slowStream;
+    std::optional<CloseReason> reason;
+    server.setHandler([&](const ExchangePtr &ex) {
+        if (ex->request().path() == "/slow") {
+            slowStream = ex;
+            ex->setMaxQueuedBytes(512 * 1024);
+            ex->setClosedHandler([&](CloseReason r) { reason = r; });
+            ex->beginStream(200, {});
+        } else {
+            ex->respond(200, {}, "fine");
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client slow(server.serverPort(), 1024); // stops reading after 1 KiB
+    QVERIFY(slow.waitConnected());
+    slow.reading = false;
+    slow.send(get("/slow"));
+    QTRY_VERIFY(slowStream);
+
+    // Write until the connection is dropped: first the kernel buffers fill, then the queue grows
+    // (and is visible) until it passes the cap.
+    const QByteArray chunk(64 * 1024, 'e');
+    qint64 largestQueue = 0;
+    int writes = 0;
+    while (slowStream->write(chunk) && writes < 100000) {
+        largestQueue = std::max(largestQueue, slowStream->bytesQueued());
+        ++writes;
+    }
+    QVERIFY(largestQueue > 0);
+    QVERIFY(largestQueue <= 512 * 1024);
+    QTRY_VERIFY(reason.has_value());
+    QCOMPARE(*reason, CloseReason::SendBufferFull);
+
+    Client other(server.serverPort());
+    QVERIFY(other.waitConnected());
+    other.send(get("/other"));
+    QCOMPARE(other.takeResponse()->body, QByteArray("fine"));
+}
+
+void tst_HttpServer::sendTimeout()
+{
+    Server server(fastSettings());
+    ExchangePtr stream;
+    std::optional<CloseReason> reason;
+    server.setHandler([&](const ExchangePtr &ex) {
+        stream = ex;
+        ex->setClosedHandler([&](CloseReason r) { reason = r; });
+        ex->beginStream(200, {});
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client slow(server.serverPort(), 1024);
+    QVERIFY(slow.waitConnected());
+    slow.reading = false;
+    slow.send(get("/"));
+    QTRY_VERIFY(stream);
+    const QByteArray chunk(64 * 1024, 'e');
+    while (stream->bytesQueued() == 0 && stream->write(chunk)) {
+    }
+    QVERIFY(stream->bytesQueued() > 0);
+    QTRY_VERIFY(reason.has_value());
+    QCOMPARE(*reason, CloseReason::Timeout);
+}
+
+void tst_HttpServer::connectionLimit()
+{
+    ServerSettings settings;
+    settings.maxConnections = 2;
+    Server server(settings);
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {}, "ok"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client a(server.serverPort());
+    Client b(server.serverPort());
+    QVERIFY(a.waitConnected());
+    QVERIFY(b.waitConnected());
+    QTRY_COMPARE(server.stats().openConnections, 2);
+    Client c(server.serverPort());
+    QVERIFY(c.waitClosed());
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 503);
+    QCOMPARE(server.stats().rejectedOverLimit, 1u);
+    // The others still work.
+    a.send(get("/"));
+    QCOMPARE(a.takeResponse()->status, 200);
+}
+
+void tst_HttpServer::headRequest()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {{"Content-Type", "text/plain"}}, "hello"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto head = c.takeResponse(true);
+    QCOMPARE(head->status, 200);
+    QCOMPARE(head->header("Content-Length"), QByteArray("5"));
+    c.send(get("/"));
+    const auto r = c.takeResponse();
+    QCOMPARE(r->body, QByteArray("hello")); // the HEAD answer had no body to confuse this one
+}
+
+void tst_HttpServer::fileResponse()
+{
+    QTemporaryFile file;
+    QVERIFY(file.open());
+    QByteArray content(3 << 20, Qt::Uninitialized);
+    QRandomGenerator(3).fillRange(reinterpret_cast<quint32 *>(content.data()), content.size() / 4);
+    file.write(content);
+    file.flush();
+    Server server;
+    server.setHandler([&](const ExchangePtr &ex) {
+        auto f = std::make_unique<QFile>(file.fileName());
+        if (!f->open(QIODevice::ReadOnly))
+            return ex->respond(500, {});
+        const qint64 offset = ex->request().path() == "/part" ? 1000 : 0;
+        const qint64 length = ex->request().path() == "/part" ? 2000000 : content.size();
+        ex->respondFile(ex->request().path() == "/part" ? 206 : 200, {}, std::move(f), offset, length);
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/whole"));
+    auto r = c.takeResponse();
+    QCOMPARE(r->status, 200);
+    QVERIFY(r->body == content);
+    c.send(get("/part"));
+    r = c.takeResponse();
+    QCOMPARE(r->status, 206);
+    QVERIFY(r->body == content.mid(1000, 2000000));
+}
+
+void tst_HttpServer::parserErrorsUseFormatter()
+{
+    ServerSettings settings;
+    settings.limits.maxHeaderBytes = 256;
+    Server server(settings);
+    bool handled = false;
+    server.setHandler([&](const ExchangePtr &ex) {
+        handled = true;
+        ex->respond(200, {});
+    });
+    server.setErrorFormatter([](int status, const QString &message) {
+        return std::pair{QByteArray("application/json"), "{\"status\":" + QByteArray::number(status) + ",\"m\":\"" + message.toUtf8() + "\"}"};
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/", "X-Big: " + QByteArray(300, 'b') + "\r\n"));
+    const auto r = c.takeResponse();
+    QCOMPARE(r->status, 431);
+    QCOMPARE(r->header("Content-Type"), QByteArray("application/json"));
+    QVERIFY(r->body.startsWith("{\"status\":431"));
+    QVERIFY(c.waitClosed());
+    QVERIFY(!handled);
+    QCOMPARE(server.stats().badRequests, 1u);
+}
+
+void tst_HttpServer::invalidResponseHeadersDropped()
+{
+    Server server;
+    server.setHandler([](const ExchangePtr &ex) {
+        QTest::ignoreMessage(QtWarningMsg, "dropping an invalid response header X-Evil");
+        ex->respond(200, {{"X-Evil", "a\r\nSet-Cookie: x=1"}, {"X-Good", "fine"}}, "ok");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/"));
+    const auto r = c.takeResponse();
+    QVERIFY(!r->hasHeader("Set-Cookie"));
+    QVERIFY(!r->hasHeader("X-Evil"));
+    QCOMPARE(r->header("X-Good"), QByteArray("fine"));
+}
+
+void tst_HttpServer::closeAll()
+{
+    Server server;
+    ExchangePtr stream;
+    std::optional<CloseReason> reason;
+    server.setHandler([&](const ExchangePtr &ex) {
+        if (ex->request().path() == "/stream") {
+            stream = ex;
+            ex->setClosedHandler([&](CloseReason r) { reason = r; });
+            ex->beginStream(200, {}, "s");
+        } else {
+            ex->respond(200, {}, "ok");
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client idle(server.serverPort());
+    QVERIFY(idle.waitConnected());
+    idle.send(get("/"));
+    QCOMPARE(idle.takeResponse()->status, 200);
+    Client streaming(server.serverPort());
+    QVERIFY(streaming.waitConnected());
+    streaming.send(get("/stream"));
+    QVERIFY(streaming.waitReceived("s"));
+
+    bool done = false;
+    server.closeAll(200, [&] { done = true; });
+    QVERIFY(idle.waitClosed());
+    // The stream is not ended by anyone: the grace period runs out and it is cut.
+    QVERIFY(streaming.waitClosed());
+    QTRY_VERIFY(done);
+    QTRY_VERIFY(reason.has_value());
+    QCOMPARE(*reason, CloseReason::ServerClosing);
+    QCOMPARE(server.stats().openConnections, 0);
+}
+
+void tst_HttpServer::responseObserver()
+{
+    Server server;
+    QList<std::pair<QByteArray, int>> seen;
+    server.setResponseObserver([&](const Exchange &ex, int status, double elapsedMs) {
+        QVERIFY(elapsedMs >= 0);
+        seen.append({ex.label(), status});
+    });
+    server.setHandler([](const ExchangePtr &ex) {
+        ex->setLabel("GET " + ex->request().path().toByteArray());
+        ex->respond(ex->request().path() == "/missing" ? 404 : 200, {});
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(get("/a") + get("/missing"));
+    QVERIFY(c.takeResponse());
+    QVERIFY(c.takeResponse());
+    QCOMPARE(seen, (QList<std::pair<QByteArray, int>>{{"GET /a", 200}, {"GET /missing", 404}}));
+}
+
+QTEST_GUILESS_MAIN(tst_HttpServer)
+#include "tst_httpserver.moc"

@@ -1,0 +1,529 @@
+// clipdeck-server's REST API, the real process over 127.0.0.1: uploads, jobs, actions,
+// downloads, auth, users kept apart, CORS, and every error path with its stable code.
+
+#include "mediafixtures.h"
+#include "serverfixture.h"
+
+#include "jobs/jobjson.h"
+
+#include <QCryptographicHash>
+#include <QDirIterator>
+#include <QJsonArray>
+#include <QTemporaryDir>
+
+using namespace serverfixture;
+using clipdeck::jobs::Job;
+using clipdeck::jobs::Status;
+
+class tst_ServerRest : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void healthAndMetrics();
+    void unauthorized();
+    void uploadAndGetMedia();
+    void uploadErrors();
+    void uploadLimit();
+    void uploadNameNeverAPath();
+    void submitRunDownload();
+    void submitValidation();
+    void listFilter();
+    void actions();
+    void deleteJob();
+    void usersKeptApart();
+    void cors();
+    void routingErrors();
+    void httpErrorsAreJson();
+
+private:
+    QString upload(const User &user, const QString &path, const QByteArray &name);
+    Job runToEnd(const User &user, const QByteArray &json);
+    int jobCount(const User &user);
+    QStringList mediaFiles() const;
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<ServerProcess> m_server;
+    Http m_http;
+    QString m_clip;
+    QString m_clipId; // alice's
+};
+
+QString tst_ServerRest::upload(const User &user, const QString &path, const QByteArray &name)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", name}});
+    if (r.status != 201) {
+        qWarning("upload of %s: %d %s", qPrintable(path), r.status, r.body.constData());
+        return {};
+    }
+    return r.json().value(QStringLiteral("id")).toString();
+}
+
+// Submits and follows the job's stream to its end; returns the terminal snapshot.
+Job tst_ServerRest::runToEnd(const User &user, const QByteArray &json)
+{
+    const Reply r = m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), user.token, json);
+    if (r.status != 202) {
+        qWarning("submit: %d %s", r.status, r.body.constData());
+        return {};
+    }
+    const QString id = r.json().value(QStringLiteral("jobId")).toString();
+    SseClient stream(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(user));
+    if (!stream.waitClosed() || stream.events.isEmpty())
+        return {};
+    return jobOf(stream.events.last()).value_or(Job());
+}
+
+int tst_ServerRest::jobCount(const User &user)
+{
+    return int(m_http.get(m_server->url(QStringLiteral("/api/jobs")), user.token).json().value(QStringLiteral("jobs")).toArray().size());
+}
+
+QStringList tst_ServerRest::mediaFiles() const
+{
+    QStringList files;
+    QDirIterator it(m_dir.path() + QStringLiteral("/data/media"), QDir::Files);
+    while (it.hasNext())
+        files.append(QFileInfo(it.next()).fileName());
+    files.sort();
+    return files;
+}
+
+void tst_ServerRest::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(QFileInfo(serverPath()).isExecutable(), qPrintable(serverPath()));
+    m_clip = fixtures::basicClip(4);
+    QVERIFY(!m_clip.isEmpty());
+    m_server = std::make_unique<ServerProcess>(m_dir.path() + QStringLiteral("/data"));
+    QVERIFY(m_server->start({QStringLiteral("--max-upload"), QStringLiteral("3000000"), QStringLiteral("--cors-origin"),
+                             QStringLiteral("https://app.example.com"), QStringLiteral("--heavy-workers"), QStringLiteral("0")}));
+    m_clipId = upload(alice, m_clip, "clip.mp4");
+    QVERIFY(!m_clipId.isEmpty());
+}
+
+void tst_ServerRest::cleanupTestCase()
+{
+    if (m_server)
+        QCOMPARE(m_server->terminate(), 0);
+}
+
+void tst_ServerRest::healthAndMetrics()
+{
+    const Reply health = m_http.get(m_server->url(QStringLiteral("/healthz")));
+    QCOMPARE(health.status, 200);
+    QCOMPARE(health.json().value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
+    const Reply metrics = m_http.get(m_server->url(QStringLiteral("/metrics")));
+    QCOMPARE(metrics.status, 200);
+    QVERIFY(metrics.header("Content-Type").startsWith("text/plain; version=0.0.4"));
+    for (const char *name : {"clipdeck_streams_open{kind=\"job\"}", "clipdeck_events_published_total", "clipdeck_events_delivered_total",
+                             "clipdeck_stream_clients_dropped_total", "clipdeck_jobs{status=\"running\"}", "clipdeck_queue_depth",
+                             "clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"+Inf\"} 1",
+                             "clipdeck_uploads_total{result=\"stored\"}"}) {
+        QVERIFY2(metrics.body.contains(name), name);
+    }
+}
+
+void tst_ServerRest::unauthorized()
+{
+    for (const QString &path : {QStringLiteral("/api/jobs"), QStringLiteral("/api/media"), QStringLiteral("/api/events"),
+                                QStringLiteral("/api/jobs/x/stream"), QStringLiteral("/api/media/") + m_clipId}) {
+        const Reply r = m_http.get(m_server->url(path));
+        QCOMPARE(r.status, 401);
+        QCOMPARE(r.errorCode(), QStringLiteral("unauthorized"));
+        QCOMPARE(r.header("WWW-Authenticate"), QByteArray("Bearer realm=\"clipdeck\""));
+    }
+    const Reply wrong = m_http.get(m_server->url(QStringLiteral("/api/jobs")), "not-a-valid-token-at-all");
+    QCOMPARE(wrong.status, 401);
+    QVERIFY(wrong.header("WWW-Authenticate").contains("error=\"invalid_token\""));
+    const Reply basic = m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Authorization", "Basic YWxpY2U6eA=="}});
+    QCOMPARE(basic.status, 401);
+    // The query and cookie forms are for streams only.
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs?access_token=") + QString::fromLatin1(alice.token))).status, 401);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Cookie", "clipdeck_token=" + alice.token}}).status, 401);
+    // Submitting without a token creates nothing.
+    const int before = jobCount(alice);
+    QCOMPARE(m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), {}, "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}").status, 401);
+    QCOMPARE(jobCount(alice), before);
+}
+
+void tst_ServerRest::uploadAndGetMedia()
+{
+    QFile f(m_clip);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bytes = f.readAll();
+    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media?name=My%20Clip.MP4")), carol.token, bytes);
+    QCOMPARE(r.status, 201);
+    const QJsonObject media = r.json();
+    const QString id = media.value(QStringLiteral("id")).toString();
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(r.header("Location"), "/api/media/" + id.toUtf8());
+    QCOMPARE(media.value(QStringLiteral("name")).toString(), QStringLiteral("My Clip.MP4"));
+    QCOMPARE(media.value(QStringLiteral("size")).toInteger(), bytes.size());
+    QCOMPARE(media.value(QStringLiteral("sha256")).toString().toLatin1(), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    const QJsonObject probe = media.value(QStringLiteral("probe")).toObject();
+    QCOMPARE(probe.value(QStringLiteral("streams")).toArray().size(), 2);
+    QVERIFY(probe.value(QStringLiteral("durationSeconds")).toDouble() > 3.5);
+    QVERIFY(!probe.contains(QStringLiteral("path"))); // no server paths
+
+    const Reply again = m_http.get(m_server->url(QStringLiteral("/api/media/") + id), carol.token);
+    QCOMPARE(again.status, 200);
+    QCOMPARE(again.json(), media);
+    const Reply list = m_http.get(m_server->url(QStringLiteral("/api/media")), carol.token);
+    QCOMPARE(list.json().value(QStringLiteral("media")).toArray().size(), 1);
+    QVERIFY(mediaFiles().contains(id + QStringLiteral(".mp4")));
+}
+
+void tst_ServerRest::uploadErrors()
+{
+    const QStringList before = mediaFiles();
+    QFile f(m_clip);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray clip = f.readAll();
+    const QUrl url = m_server->url(QStringLiteral("/api/media"));
+
+    Reply r = m_http.send("POST", url, alice.token, clip);
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.errorCode(), QStringLiteral("invalid_name"));
+    r = m_http.send("POST", url, alice.token, clip, {{"X-Filename", "../"}});
+    QCOMPARE(r.errorCode(), QStringLiteral("invalid_name"));
+    r = m_http.send("POST", url, alice.token, clip, {{"X-Filename", "bad%01name.mp4"}});
+    QCOMPARE(r.errorCode(), QStringLiteral("invalid_name"));
+
+    QFile text(fixtures::textFileNamedMp4());
+    QVERIFY(text.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, text.readAll(), {{"X-Filename", "notes.mp4"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("not_media"));
+    r = m_http.send("POST", url, alice.token, QByteArray(), {{"X-Filename", "empty.mp4"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("empty_file"));
+    QFile random(fixtures::randomBytesFile());
+    QVERIFY(random.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, random.readAll(), {{"X-Filename", "noise.mov"}});
+    QCOMPARE(r.status, 422);
+
+    // Nothing of any of them was kept.
+    QCOMPARE(mediaFiles(), before);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), alice.token).json().value(QStringLiteral("media")).toArray().size(), 1);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media/nope")), alice.token).status, 404);
+}
+
+void tst_ServerRest::uploadLimit()
+{
+    const QStringList before = mediaFiles();
+    // Over --max-upload with a Content-Length: refused before the body is read.
+    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), alice.token, QByteArray(3000001, 'x'),
+                                {{"X-Filename", "big.mp4"}});
+    QCOMPARE(r.status, 413);
+    QCOMPARE(r.errorCode(), QStringLiteral("payload_too_large"));
+
+    // Chunked, so the size is known only as it grows: refused when it passes the limit.
+    RawClient raw(m_server->port());
+    QVERIFY(raw.waitConnected());
+    raw.socket.write("POST /api/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice.token
+                     + "\r\nX-Filename: big.mp4\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const QByteArray chunk(1 << 20, 'y');
+    for (int i = 0; i < 4 && raw.status() == 0; ++i) {
+        raw.socket.write(QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n");
+        QVERIFY(QTest::qWaitFor([&] { return raw.socket.bytesToWrite() == 0 || raw.closed; }, WaitMs));
+    }
+    QVERIFY(raw.waitClosed());
+    QCOMPARE(raw.status(), 413);
+    QVERIFY(raw.body().contains("payload_too_large"));
+    QTRY_COMPARE_WITH_TIMEOUT(mediaFiles(), before, WaitMs); // the .part file is gone
+}
+
+void tst_ServerRest::uploadNameNeverAPath()
+{
+    const QString id = upload(carol, m_clip, "..%2F..%2Fescape.mp4");
+    QVERIFY(!id.isEmpty());
+    const Reply r = m_http.get(m_server->url(QStringLiteral("/api/media/") + id), carol.token);
+    QCOMPARE(r.json().value(QStringLiteral("name")).toString(), QStringLiteral("escape.mp4"));
+    QVERIFY(mediaFiles().contains(id + QStringLiteral(".mp4")));
+    QVERIFY(!QFileInfo::exists(m_dir.path() + QStringLiteral("/escape.mp4")));
+    const QString odd = upload(carol, m_clip, "clip.$(rm -rf)");
+    QVERIFY(!odd.isEmpty());
+    QVERIFY(mediaFiles().contains(odd)); // an unusable extension is simply dropped
+}
+
+void tst_ServerRest::submitRunDownload()
+{
+    const Reply submitted = m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), alice.token,
+                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8() + "\",\"params\":{\"count\":3},\"priority\":2}");
+    QCOMPARE(submitted.status, 202);
+    const auto first = clipdeck::jobs::decodeJob(submitted.body);
+    QVERIFY2(first.job, qPrintable(first.error));
+    QCOMPARE(submitted.header("Location"), "/api/jobs/" + first.job->id.toUtf8());
+    QCOMPARE(first.job->input, m_clipId); // the media id, never a server path
+    QCOMPARE(first.job->priority, 2);
+    QCOMPARE(first.job->kind, QStringLiteral("thumbnails"));
+
+    SseClient stream(m_server->port(), "/api/jobs/" + first.job->id.toUtf8() + "/stream", bearer(alice));
+    QVERIFY(stream.waitClosed());
+    const Job done = jobOf(stream.events.last()).value();
+    QCOMPARE(done.status, Status::Complete);
+    QVERIFY(done.outputs.size() >= 3);
+
+    const Reply got = m_http.get(m_server->url(QStringLiteral("/api/jobs/") + done.id), alice.token);
+    QCOMPARE(got.status, 200);
+    const Job again = clipdeck::jobs::decodeJob(got.body).job.value();
+    QCOMPARE(again, done); // REST and stream agree byte for byte on the snapshot
+
+    for (const clipdeck::jobs::Output &o : done.outputs) {
+        QCOMPARE(o.path, QStringLiteral("/api/jobs/%1/outputs/%2").arg(done.id, o.name));
+        const Reply file = m_http.get(m_server->url(o.path), alice.token);
+        QCOMPARE(file.status, 200);
+        QCOMPARE(file.body.size(), o.size);
+        QCOMPARE(file.header("Content-Type"), o.mime.toUtf8());
+        QCOMPARE(file.header("Accept-Ranges"), QByteArray("bytes"));
+
+        const Reply part = m_http.get(m_server->url(o.path), alice.token, {{"Range", "bytes=10-109"}});
+        QCOMPARE(part.status, 206);
+        QCOMPARE(part.body, file.body.mid(10, 100));
+        QCOMPARE(part.header("Content-Range"), "bytes 10-109/" + QByteArray::number(o.size));
+        const Reply tail = m_http.get(m_server->url(o.path), alice.token, {{"Range", "bytes=-16"}});
+        QCOMPARE(tail.status, 206);
+        QCOMPARE(tail.body, file.body.right(16));
+        const Reply beyond = m_http.get(m_server->url(o.path), alice.token, {{"Range", "bytes=99999999-"}});
+        QCOMPARE(beyond.status, 416);
+        QCOMPARE(beyond.header("Content-Range"), "bytes */" + QByteArray::number(o.size));
+        QCOMPARE(beyond.errorCode(), QStringLiteral("range_not_satisfiable"));
+        const Reply head = m_http.send("HEAD", m_server->url(o.path), alice.token);
+        QCOMPARE(head.status, 200);
+        QCOMPARE(head.header("Content-Length"), QByteArray::number(o.size));
+    }
+    const Reply missing = m_http.get(m_server->url(QStringLiteral("/api/jobs/%1/outputs/nope.jpg").arg(done.id)), alice.token);
+    QCOMPARE(missing.status, 404);
+    QCOMPARE(missing.errorCode(), QStringLiteral("output_not_found"));
+}
+
+void tst_ServerRest::submitValidation()
+{
+    const QUrl url = m_server->url(QStringLiteral("/api/jobs"));
+    const QByteArray media = m_clipId.toUtf8();
+    const int before = jobCount(alice);
+    const struct
+    {
+        QByteArray body;
+        int status;
+        const char *code;
+    } cases[] = {
+        {"not json", 400, "invalid_json"},
+        {"[1,2]", 400, "invalid_json"},
+        {"{\"mediaId\":\"" + media + "\"}", 400, "invalid_request"},
+        {"{\"kind\":\"probe\"}", 400, "invalid_request"},
+        {"{\"kind\":\"probe\",\"mediaId\":\"" + media + "\",\"param\":{}}", 400, "invalid_request"},
+        {"{\"kind\":\"probe\",\"mediaId\":\"" + media + "\",\"params\":[]}", 400, "invalid_request"},
+        {"{\"kind\":\"probe\",\"mediaId\":\"" + media + "\",\"priority\":1.5}", 400, "invalid_request"},
+        {"{\"kind\":\"sharpen\",\"mediaId\":\"" + media + "\"}", 422, "unknown_kind"},
+        {"{\"kind\":\"transcode\",\"mediaId\":\"" + media + "\",\"params\":{\"preset\":\"no-such-preset\"}}", 422, "unknown_preset"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":0}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"bogus\":1}}", 422, "invalid_params"},
+        {"{\"kind\":\"probe\",\"mediaId\":\"no-such-media\"}", 422, "unknown_media"},
+    };
+    for (const auto &c : cases) {
+        const Reply r = m_http.postJson(url, alice.token, c.body);
+        QVERIFY2(r.status == c.status, c.body.constData());
+        QVERIFY2(r.errorCode() == QLatin1StringView(c.code), (c.body + " -> " + r.body).constData());
+        QVERIFY(!r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
+    }
+    // A body over the JSON limit.
+    const Reply big = m_http.postJson(url, alice.token, "{\"kind\":\"" + QByteArray(2 << 20, 'k') + "\"}");
+    QCOMPARE(big.status, 413);
+    QCOMPARE(big.errorCode(), QStringLiteral("payload_too_large"));
+    // Nothing was half-created.
+    QCOMPARE(jobCount(alice), before);
+}
+
+void tst_ServerRest::listFilter()
+{
+    const Job done = runToEnd(dave, "{\"kind\":\"probe\",\"mediaId\":\"" + upload(dave, m_clip, "d.mp4").toUtf8() + "\"}");
+    QCOMPARE(done.status, Status::Complete);
+    const QUrl all = m_server->url(QStringLiteral("/api/jobs"));
+    QCOMPARE(m_http.get(all, dave.token).json().value(QStringLiteral("jobs")).toArray().size(), 1);
+    const QJsonArray complete =
+        m_http.get(m_server->url(QStringLiteral("/api/jobs?status=complete,failed")), dave.token).json().value(QStringLiteral("jobs")).toArray();
+    QCOMPARE(complete.size(), 1);
+    QCOMPARE(complete.at(0).toObject().value(QStringLiteral("jobId")).toString(), done.id);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs?status=running,pending")), dave.token).json().value(QStringLiteral("jobs")).toArray().size(), 0);
+    const Reply bad = m_http.get(m_server->url(QStringLiteral("/api/jobs?status=done")), dave.token);
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(bad.errorCode(), QStringLiteral("invalid_status"));
+}
+
+void tst_ServerRest::actions()
+{
+    const Job done = runToEnd(alice, "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}");
+    QCOMPARE(done.status, Status::Complete);
+    const QString base = QStringLiteral("/api/jobs/") + done.id;
+    Reply r = m_http.send("POST", m_server->url(base + QStringLiteral("/pause")), alice.token);
+    QCOMPARE(r.status, 409);
+    QCOMPARE(r.errorCode(), QStringLiteral("invalid_state"));
+    r = m_http.send("POST", m_server->url(base + QStringLiteral("/resume")), alice.token);
+    QCOMPARE(r.status, 409);
+    r = m_http.send("POST", m_server->url(base + QStringLiteral("/cancel")), alice.token);
+    QCOMPARE(r.status, 409);
+    r = m_http.send("POST", m_server->url(base + QStringLiteral("/retry")), alice.token);
+    QCOMPARE(r.status, 409); // only failed or canceled jobs are retried
+    r = m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/nope/cancel")), alice.token);
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.errorCode(), QStringLiteral("not_found"));
+
+    // The server runs no heavy workers (--heavy-workers 0): a transcode stays queued, so every
+    // transition of a job that has not started is deterministic.
+    r = m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), alice.token,
+                        "{\"kind\":\"transcode\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}");
+    QCOMPARE(r.status, 202);
+    const QString id = r.json().value(QStringLiteral("jobId")).toString();
+    auto act = [&](const char *action) {
+        const Reply reply = m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/%2").arg(id, QLatin1StringView(action))), alice.token);
+        return std::pair{reply.status, clipdeck::jobs::decodeJob(reply.body).job};
+    };
+    auto [status, job] = act("pause");
+    QCOMPARE(status, 200);
+    QCOMPARE(job->status, Status::Paused); // held: paused before it ran
+    QVERIFY(!job->startedAt.isValid());
+    QCOMPARE(act("pause").first, 409);
+    std::tie(status, job) = act("resume");
+    QCOMPARE(status, 200);
+    QCOMPARE(job->status, Status::Pending);
+    std::tie(status, job) = act("cancel");
+    QCOMPARE(status, 200);
+    QCOMPARE(job->status, Status::Canceled);
+    QCOMPARE(act("cancel").first, 409);
+    QCOMPARE(m_http.send("DELETE", m_server->url(QStringLiteral("/api/jobs/") + id), bob.token).status, 404);
+    std::tie(status, job) = act("retry");
+    QCOMPARE(status, 200);
+    QCOMPARE(job->status, Status::Pending);
+    QCOMPARE(job->attempt, 2);
+    // Not finished: it cannot be deleted.
+    const Reply busy = m_http.send("DELETE", m_server->url(QStringLiteral("/api/jobs/") + id), alice.token);
+    QCOMPARE(busy.status, 409);
+    QCOMPARE(busy.errorCode(), QStringLiteral("invalid_state"));
+    QCOMPARE(act("cancel").first, 200);
+    // The stream of a finished job: the preamble and its terminal snapshot, then the end.
+    SseClient stream(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice));
+    QVERIFY(stream.waitClosed());
+    QCOMPARE(stream.events.size(), 1);
+    QCOMPARE(jobOf(stream.events.first())->status, Status::Canceled);
+    QCOMPARE(jobOf(stream.events.first())->seq, job->seq + 1);
+}
+
+void tst_ServerRest::deleteJob()
+{
+    const Job done = runToEnd(carol, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + upload(carol, m_clip, "c.mp4").toUtf8() + "\",\"params\":{\"count\":2}}");
+    QCOMPARE(done.status, Status::Complete);
+    const QUrl url = m_server->url(QStringLiteral("/api/jobs/") + done.id);
+    QCOMPARE(m_http.send("DELETE", url, bob.token).status, 404); // not bob's
+    QCOMPARE(m_http.send("DELETE", url, carol.token).status, 204);
+    QCOMPARE(m_http.get(url, carol.token).status, 404);
+    QCOMPARE(m_http.get(m_server->url(done.outputs.first().path), carol.token).status, 404);
+    QCOMPARE(m_http.send("DELETE", url, carol.token).status, 404);
+}
+
+void tst_ServerRest::usersKeptApart()
+{
+    const Job done = runToEnd(alice, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8() + "\",\"params\":{\"count\":2}}");
+    QCOMPARE(done.status, Status::Complete);
+    const QString job = QStringLiteral("/api/jobs/") + done.id;
+    // Another user's things do not exist for bob: 404, never 403.
+    QCOMPARE(m_http.get(m_server->url(job), bob.token).status, 404);
+    QCOMPARE(m_http.get(m_server->url(job + QStringLiteral("/stream")), bob.token).status, 404);
+    QCOMPARE(m_http.get(m_server->url(done.outputs.first().path), bob.token).status, 404);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media/") + m_clipId), bob.token).status, 404);
+    QCOMPARE(m_http.send("POST", m_server->url(job + QStringLiteral("/retry")), bob.token).status, 404);
+    const Reply submit = m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), bob.token,
+                                         "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}");
+    QCOMPARE(submit.status, 422);
+    QCOMPARE(submit.errorCode(), QStringLiteral("unknown_media"));
+    for (const QJsonValue &j : m_http.get(m_server->url(QStringLiteral("/api/jobs")), bob.token).json().value(QStringLiteral("jobs")).toArray())
+        QVERIFY(j.toObject().value(QStringLiteral("jobId")).toString() != done.id);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), bob.token).json().value(QStringLiteral("media")).toArray().size(), 0);
+}
+
+void tst_ServerRest::cors()
+{
+    const QUrl url = m_server->url(QStringLiteral("/api/jobs"));
+    Reply pre = m_http.send("OPTIONS", url, {}, {},
+                            {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"},
+                             {"Access-Control-Request-Headers", "authorization, content-type"}});
+    QCOMPARE(pre.status, 204);
+    QCOMPARE(pre.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));
+    QVERIFY(pre.header("Access-Control-Allow-Methods").contains("POST"));
+    QVERIFY(pre.header("Access-Control-Allow-Headers").contains("Authorization"));
+    QVERIFY(pre.header("Access-Control-Allow-Headers").contains("Last-Event-ID"));
+    QCOMPARE(pre.header("Access-Control-Allow-Credentials"), QByteArray("true"));
+    QVERIFY(pre.header("Vary").contains("Origin"));
+
+    Reply denied = m_http.send("OPTIONS", url, {}, {}, {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+    QCOMPARE(denied.status, 403);
+    QCOMPARE(denied.errorCode(), QStringLiteral("origin_not_allowed"));
+    QVERIFY(!denied.hasHeader("Access-Control-Allow-Origin"));
+
+    Reply get = m_http.get(url, alice.token, {{"Origin", "https://app.example.com"}});
+    QCOMPARE(get.status, 200);
+    QCOMPARE(get.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));
+    QVERIFY(get.header("Access-Control-Expose-Headers").contains("Location"));
+    // Errors carry them too, so a page can read the error.
+    Reply unauth = m_http.get(url, {}, {{"Origin", "https://app.example.com"}});
+    QCOMPARE(unauth.status, 401);
+    QCOMPARE(unauth.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));
+    Reply other = m_http.get(url, alice.token, {{"Origin", "https://evil.example"}});
+    QCOMPARE(other.status, 200);
+    QVERIFY(!other.hasHeader("Access-Control-Allow-Origin"));
+
+    // A stream answered to a page of an allowed origin.
+    SseClient stream(m_server->port(), "/api/events?access_token=" + alice.token, {{"Origin", "https://app.example.com"}});
+    QVERIFY(stream.waitOpen());
+    QCOMPARE(stream.status, 200);
+    QCOMPARE(stream.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));
+}
+
+void tst_ServerRest::routingErrors()
+{
+    Reply r = m_http.get(m_server->url(QStringLiteral("/api/nothing")), alice.token);
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.errorCode(), QStringLiteral("not_found"));
+    r = m_http.send("PUT", m_server->url(QStringLiteral("/api/jobs")), alice.token, "{}");
+    QCOMPARE(r.status, 405);
+    QCOMPARE(r.errorCode(), QStringLiteral("method_not_allowed"));
+    QVERIFY(r.header("Allow").contains("GET"));
+    QVERIFY(r.header("Allow").contains("POST"));
+    r = m_http.send("OPTIONS", m_server->url(QStringLiteral("/api/jobs/x")), {});
+    QCOMPARE(r.status, 204);
+    QVERIFY(r.header("Allow").contains("DELETE"));
+}
+
+void tst_ServerRest::httpErrorsAreJson()
+{
+    RawClient malformed(m_server->port());
+    QVERIFY(malformed.waitConnected());
+    malformed.socket.write("GET /api/jobs HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n");
+    QVERIFY(malformed.waitClosed());
+    QCOMPARE(malformed.status(), 400);
+    QVERIFY(malformed.body().contains("\"code\":\"bad_request\""));
+
+    RawClient big(m_server->port());
+    QVERIFY(big.waitConnected());
+    big.socket.write("GET /api/jobs HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(20000, 'b') + "\r\n\r\n");
+    QVERIFY(big.waitClosed());
+    QCOMPARE(big.status(), 431);
+    QVERIFY(big.body().contains("\"code\":\"headers_too_large\""));
+
+    RawClient longLine(m_server->port());
+    QVERIFY(longLine.waitConnected());
+    longLine.socket.write("GET /" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(longLine.waitClosed());
+    QCOMPARE(longLine.status(), 414);
+    QVERIFY(longLine.body().contains("\"code\":\"uri_too_long\""));
+}
+
+QTEST_GUILESS_MAIN(tst_ServerRest)
+#include "tst_server_rest.moc"
