@@ -526,7 +526,26 @@ bool Connection::write(Exchange *ex, const QByteArray &bytes)
         return false;
     if (ex->isHeadRequest())
         return true;
-    enqueue(bytes);
+    if (m_out.isEmpty() && !bytes.isEmpty()) {
+        // The common case, and the one fan-out to thousands of streams depends on: nothing is
+        // waiting, so try the socket straight away; the byte array is queued (shared, not
+        // copied) only for what the kernel does not take now.
+        ssize_t n;
+        do {
+            n = ::send(m_fd, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        if (n == bytes.size())
+            return true;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            scheduleClose(errno == EPIPE || errno == ECONNRESET ? CloseReason::PeerClosed : CloseReason::Error);
+            return false;
+        }
+        enqueue(bytes);
+        m_queued -= std::max<ssize_t>(n, 0);
+        m_outOffset = std::max<ssize_t>(n, 0);
+    } else {
+        enqueue(bytes);
+    }
     flush();
     return m_phase != Phase::Closed;
 }
