@@ -1,4 +1,5 @@
 #include "media/imagewriter_p.h"
+#include "media/outputfile_p.h"
 
 #include "media/videoreader_p.h"
 
@@ -103,30 +104,7 @@ std::optional<Error> writeImage(const AVFrame *frame, ImageFormat format, const 
     auto encoded = encodeImage(frame, format, jpegQuality);
     if (auto *e = ff::errorOf(encoded))
         return *e;
-    return writeBytes(std::get<QByteArray>(encoded), path);
-}
-
-std::optional<Error> writeBytes(const QByteArray &bytes, const QString &path)
-{
-    // POSIX calls rather than QFile: errno tells a full disk from a read-only folder.
-    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ff::writeError(AVERROR(errno), path);
-    qsizetype written = 0;
-    while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + written, size_t(bytes.size() - written));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            const int error = errno;
-            ::close(fd);
-            return ff::writeError(AVERROR(error), path);
-        }
-        written += n;
-    }
-    if (::close(fd) != 0)
-        return ff::writeError(AVERROR(errno), path);
-    return std::nullopt;
+    return writeWholeFile(path, std::get<QByteArray>(encoded));
 }
 
 } // namespace clipdeck::media

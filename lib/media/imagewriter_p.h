@@ -26,8 +26,5 @@ ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, i
 // Errors: encoder_failed, disk_full, output_unwritable.
 std::optional<Error> writeImage(const AVFrame *frame, ImageFormat format, const QString &path, int jpegQuality = 3);
 
-// Writes `bytes` to `path` (normally an OutputFile's temporary path), creating or truncating it.
-// Errors: disk_full, output_unwritable (errno decides which).
-std::optional<Error> writeBytes(const QByteArray &bytes, const QString &path);
 
 } // namespace clipdeck::media

@@ -85,4 +85,27 @@ Output OutputFile::output(const QString &role, const QString &mimeType) const
     return Output{m_final, role, QFileInfo(m_final).size(), mimeType};
 }
 
+std::optional<Error> writeWholeFile(const QString &path, const QByteArray &bytes)
+{
+    const QString name = QFileInfo(path).fileName();
+    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ff::writeError(AVERROR(errno), name);
+    qsizetype written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.constData() + written, size_t(bytes.size() - written));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int error = n < 0 ? errno : ENOSPC;
+            ::close(fd);
+            return ff::writeError(AVERROR(error), name);
+        }
+        written += n;
+    }
+    if (::close(fd) != 0)
+        return ff::writeError(AVERROR(errno), name);
+    return std::nullopt;
+}
+
 } // namespace clipdeck::media

@@ -40,4 +40,9 @@ private:
     bool m_committed = false;
 };
 
+// Writes `bytes` as the whole content of `path` (created if missing). POSIX calls rather than
+// QFile, because errno is what tells a full disk (disk_full) from a forbidden folder
+// (output_unwritable).
+std::optional<Error> writeWholeFile(const QString &path, const QByteArray &bytes);
+
 } // namespace clipdeck::media

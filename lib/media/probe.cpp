@@ -217,26 +217,6 @@ QJsonObject toJson(const MediaInfo &info)
 }
 
 // Writes `bytes` to `path` with plain system calls, returning 0 or the errno of the failure:
-// QFile does not keep errno, and errno is what tells a full disk from a forbidden folder.
-static int writeWhole(const QString &path, const QByteArray &bytes)
-{
-    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    qsizetype done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            const int err = n < 0 ? errno : EIO;
-            ::close(fd);
-            return err;
-        }
-        done += n;
-    }
-    return ::close(fd) == 0 ? 0 : errno;
-}
 
 std::optional<Error> validateProbe(const QVariantMap &params)
 {
@@ -261,8 +241,8 @@ Result runProbe(const Request &request, Control &control)
         return Result{*e, {}};
     OutputFile &file = std::get<OutputFile>(reserved);
     const QByteArray json = QJsonDocument(toJson(info)).toJson(QJsonDocument::Indented);
-    if (const int err = writeWhole(file.temporaryPath(), json))
-        return Result{ff::writeError(AVERROR(err), QFileInfo(file.finalPath()).fileName()), {}};
+    if (auto e = writeWholeFile(file.temporaryPath(), json))
+        return Result{e, {}};
     if (!control.checkpoint(Progress{1, QStringLiteral("finalising"), 0, info.durationSeconds}))
         return Result{Error{errors::Canceled, QStringLiteral("The probe was canceled.")}, {}};
     if (auto e = file.commit())

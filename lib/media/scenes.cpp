@@ -218,27 +218,6 @@ Error canceled()
     return Error{errors::Canceled, QStringLiteral("Scene detection was canceled.")};
 }
 
-std::optional<Error> writeBytes(const QString &path, const QByteArray &bytes)
-{
-    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0)
-        return ff::writeError(AVERROR(errno), QFileInfo(path).fileName());
-    qsizetype done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            const int code = n < 0 ? errno : ENOSPC;
-            ::close(fd);
-            return ff::writeError(AVERROR(code), QFileInfo(path).fileName());
-        }
-        done += n;
-    }
-    if (::close(fd) != 0)
-        return ff::writeError(AVERROR(errno), QFileInfo(path).fileName());
-    return std::nullopt;
-}
 
 double rounded(double seconds)
 {
@@ -464,7 +443,7 @@ Result runScenes(const Request &request, Control &control)
         {QStringLiteral("scenes"), scenesJson},
         {QStringLiteral("boundaries"), boundariesJson},
     };
-    if (auto e = writeBytes(jsonFile.temporaryPath(), QJsonDocument(document).toJson(QJsonDocument::Indented)))
+    if (auto e = writeWholeFile(jsonFile.temporaryPath(), QJsonDocument(document).toJson(QJsonDocument::Indented)))
         return Result{e, {}};
     if (!reporter.report(1.0, settings.thumbnails ? QStringLiteral("thumbnails") : analysing, times.back(), true))
         return Result{canceled(), {}};

@@ -452,7 +452,7 @@ Result runWaveform(const Request &request, Control &control)
         return Result{canceled(), {}};
     const double duration = double(peaks.samples()) / sampleRate;
     const double rate = fixedTotal ? double(peaks.buckets()) / duration : options.bucketsPerSecond;
-    if (auto e = writeBytes(toJson(peaks, lists, sampleRate, duration, rate), file.temporaryPath()))
+    if (auto e = writeWholeFile(file.temporaryPath(), toJson(peaks, lists, sampleRate, duration, rate)))
         return Result{*e, {}};
     if (auto e = file.commit())
         return Result{*e, {}};
