@@ -75,7 +75,20 @@ void Connection::onReadable()
         if (n > 0) {
             // Nothing more will be answered on this connection (a stream, an error, linger):
             // what the client sends is read only to notice when it goes, and dropped.
-            if (m_phase == Phase::Lingering || (m_closeAfter && m_phase != Phase::Body))
+            if (m_phase == Phase::Lingering) {
+                // As nginx's lingering close: while the client is still sending (the rest of a
+                // body we refused), keep draining; closing with unread data would reset the
+                // connection and destroy our answer in the client's receive buffer. Bounded in
+                // total, so a client that never stops cannot hold the connection.
+                const qint64 left = m_lingerEnds - now();
+                if (left <= 0) {
+                    scheduleClose(CloseReason::PeerClosed);
+                    return;
+                }
+                setReadDeadline(Deadline::Linger, int(std::min<qint64>(m_server->d->settings.lingerMs, left)));
+                continue;
+            }
+            if (m_closeAfter && m_phase != Phase::Body)
                 continue;
             handleInput(QByteArrayView(buffer, n));
             if (m_phase == Phase::Closed || m_readPaused)
@@ -636,6 +649,7 @@ void Connection::startLinger()
     ::shutdown(m_fd, SHUT_WR);
     setReadPaused(false);
     setReadDeadline(Deadline::Linger, m_server->d->settings.lingerMs);
+    m_lingerEnds = now() + MaxLingerFactor * qint64(m_server->d->settings.lingerMs);
     if (m_server->d->closingAll)
         scheduleClose(CloseReason::ServerClosing);
 }
