@@ -43,18 +43,6 @@ QByteArrayView trimmed(QByteArrayView v)
     return v;
 }
 
-std::optional<qint64> parseDecimal(QByteArrayView v)
-{
-    if (v.isEmpty() || v.size() > 18)
-        return std::nullopt;
-    qint64 n = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + (c - '0');
-    }
-    return n;
-}
 
 constexpr int MaxEmptyLinesBeforeRequest = 8;
 // A chunk-size line with extensions; nothing legitimate comes close.
@@ -494,6 +482,19 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
         }
         }
     }
+}
+
+std::optional<qint64> parseDecimal(QByteArrayView v)
+{
+    if (v.isEmpty() || v.size() > 18)
+        return std::nullopt;
+    qint64 n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n * 10 + (c - '0');
+    }
+    return n;
 }
 
 } // namespace clipdeck::http

@@ -21,6 +21,10 @@
 
 namespace clipdeck::http {
 
+// A decimal number as HTTP writes them (Content-Length, byte ranges): ASCII
+// digits only, no sign or spaces, at most 18 of them so it cannot overflow; nullopt otherwise.
+std::optional<qint64> parseDecimal(QByteArrayView text);
+
 struct ParserLimits
 {
     qsizetype maxRequestLineBytes = 8 * 1024; // longer request lines: 414 URI Too Long

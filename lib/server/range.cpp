@@ -1,5 +1,7 @@
 #include "server/range.h"
 
+#include "http/requestparser.h"
+
 #include <QByteArray>
 
 #include <algorithm>
@@ -9,18 +11,6 @@ namespace clipdeck::server {
 
 namespace {
 
-std::optional<qint64> digits(QByteArrayView v)
-{
-    if (v.isEmpty() || v.size() > 18)
-        return std::nullopt;
-    qint64 n = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + (c - '0');
-    }
-    return n;
-}
 
 } // namespace
 
@@ -39,19 +29,19 @@ std::variant<WholeFile, ByteRange, Unsatisfiable> parseRange(QByteArrayView head
     const QByteArrayView right = QByteArrayView(spec).sliced(dash + 1);
     if (left.isEmpty()) {
         // suffix: the last N bytes
-        const auto n = digits(right);
+        const auto n = http::parseDecimal(right);
         if (!n)
             return WholeFile{};
         if (*n == 0 || size == 0)
             return Unsatisfiable{};
         return ByteRange{std::max<qint64>(0, size - *n), size - 1};
     }
-    const auto first = digits(left);
+    const auto first = http::parseDecimal(left);
     if (!first)
         return WholeFile{};
     qint64 last = size - 1;
     if (!right.isEmpty()) {
-        const auto l = digits(right);
+        const auto l = http::parseDecimal(right);
         if (!l || *l < *first)
             return WholeFile{};
         last = std::min(*l, size - 1);
