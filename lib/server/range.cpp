@@ -9,11 +9,6 @@
 
 namespace clipdeck::server {
 
-namespace {
-
-
-} // namespace
-
 std::variant<WholeFile, ByteRange, Unsatisfiable> parseRange(QByteArrayView header, qint64 size)
 {
     const QByteArray h = header.toByteArray().trimmed();
