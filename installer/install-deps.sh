@@ -9,11 +9,11 @@ packages=(
   # Qt 6 (qt6-websockets-dev: qt6-httpserver-dev's CMake config needs it, the package does not pull it in)
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools
   qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools
-  libqt6sql6-sqlite libqt6opengl6-dev libgl-dev
+  libqt6sql6-sqlite libqt6opengl6-dev libgl-dev libqt6svg6
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtquick-dialogs
   qml6-module-qtquick-shapes qml6-module-qtqml-workerscript qml6-module-qtmultimedia
-  qml6-module-qttest qml6-module-qtcore qml6-module-qt-labs-platform qml6-module-qtqml
+  qml6-module-qttest qml6-module-qtcore qml6-module-qt-labs-platform qml6-module-qtqml qml6-module-qtqml-models
   # FFmpeg 5.1 libraries (in-process) and the CLI (tests generate media with it; benchmarks compare)
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   ffmpeg

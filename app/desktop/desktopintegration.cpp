@@ -1,0 +1,65 @@
+#include "desktopintegration.h"
+
+#include "jobs/jobmodel.h"
+
+#include <QGuiApplication>
+#include <QIcon>
+#include <QSystemTrayIcon>
+
+namespace clipdeck::desktop {
+
+DesktopIntegration::DesktopIntegration(jobs::JobModel *model, QObject *parent)
+    : QObject(parent), m_model(model), m_taskbar(QStringLiteral("clipdeck.desktop"))
+{
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        m_tray = new QSystemTrayIcon(QGuiApplication::windowIcon(), this);
+        m_tray->setToolTip(QStringLiteral("Clipdeck"));
+        connect(m_tray, &QSystemTrayIcon::activated, this, &DesktopIntegration::activateRequested);
+        connect(m_tray, &QSystemTrayIcon::messageClicked, this, &DesktopIntegration::activateRequested);
+        m_tray->show();
+    }
+    connect(m_model, &jobs::JobModel::jobFinished, this, &DesktopIntegration::onJobFinished);
+    connect(m_model, &jobs::JobModel::summaryChanged, this, &DesktopIntegration::onSummaryChanged);
+}
+
+DesktopIntegration::~DesktopIntegration()
+{
+    m_taskbar.update(-1, 0);
+}
+
+std::pair<QString, QString> DesktopIntegration::notificationFor(const QString &clipName, const jobs::Job &job)
+{
+    const QString name = clipName.isEmpty() ? job.input : clipName;
+    switch (job.status) {
+    case jobs::Status::Complete:
+        return {tr("Done: %1").arg(name), tr("The %1 job finished.").arg(job.kind)};
+    case jobs::Status::Failed:
+        return {tr("Failed: %1").arg(name),
+                job.error ? job.error->message : tr("The %1 job failed.").arg(job.kind)};
+    default:
+        return {};
+    }
+}
+
+void DesktopIntegration::onJobFinished(const QString &key, const jobs::Job &job)
+{
+    if (!m_tray)
+        return;
+    const int row = m_model->rowOf(key);
+    const QString clip = row >= 0 ? m_model->data(m_model->index(row), jobs::JobModel::ClipNameRole).toString()
+                                  : QString();
+    const auto [title, text] = notificationFor(clip, job);
+    if (title.isEmpty())
+        return;
+    m_tray->showMessage(title, text,
+                        job.status == jobs::Status::Failed ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information,
+                        8000);
+}
+
+void DesktopIntegration::onSummaryChanged()
+{
+    const double overall = m_model->overallProgress();
+    m_taskbar.update(overall < 0 ? -1 : overall / 100.0, m_model->activeCount());
+}
+
+} // namespace clipdeck::desktop

@@ -1,0 +1,154 @@
+// clipdeck: the desktop app. A QApplication (QSystemTrayIcon needs QtWidgets) running the QML
+// module Clipdeck (qml/) over the controllers in this folder. It starts on the local engine with
+// nothing to set up; servers are added in Settings.
+
+#include "appcontroller.h"
+#include "desktopintegration.h"
+#include "scriptedrun.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+#include <QPalette>
+#include <QQmlApplicationEngine>
+#include <QQmlContext>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <QTextStream>
+#include <QtQml/qqmlextensionplugin.h>
+
+Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
+Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
+
+using namespace clipdeck;
+
+namespace {
+
+// A dark palette for CLIPDECK_COLOR_SCHEME=dark: for desktops whose platform theme does not hand
+// Qt a dark palette, and to check the views in dark without one. The desktop's own palette (KDE,
+// qt6ct, GNOME's dark style through its platform theme) is used otherwise; Fusion follows it.
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2b, 0x2d, 0x31), base(0x1e, 0x1f, 0x22), text(0xe6, 0xe6, 0xe6);
+    const QColor button(0x36, 0x38, 0x3d), highlight(0x3d, 0x8b, 0xe0), disabled(0x80, 0x80, 0x80);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x26, 0x27, 0x2b));
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, button);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, QColor(0xff, 0x6b, 0x6b));
+    p.setColor(QPalette::Light, QColor(0x4a, 0x4c, 0x52));
+    p.setColor(QPalette::Midlight, QColor(0x3e, 0x40, 0x45));
+    p.setColor(QPalette::Mid, QColor(0x55, 0x57, 0x5d));
+    p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
+    p.setColor(QPalette::Shadow, Qt::black);
+    p.setColor(QPalette::Highlight, highlight);
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x7c, 0xb8, 0xff));
+    p.setColor(QPalette::LinkVisited, QColor(0xb3, 0x9d, 0xdb));
+    for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, disabled);
+    return p;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    // Fusion follows the system palette (light and dark); Basic does not. QT_QUICK_CONTROLS_STYLE
+    // still wins when set.
+    if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
+        QQuickStyle::setStyle(QStringLiteral("Fusion"));
+
+    QApplication application(argc, argv);
+    // Qt Quick Controls 6.4 take their palette from the platform theme, not from
+    // QGuiApplication::setPalette(): the override also goes to the window (paletteOverride).
+    QVariantMap paletteOverride;
+    if (qEnvironmentVariable("CLIPDECK_COLOR_SCHEME") == QLatin1String("dark")) {
+        const QPalette dark = darkPalette();
+        QApplication::setPalette(dark);
+        const std::pair<const char *, QPalette::ColorRole> roles[] = {
+            {"window", QPalette::Window}, {"windowText", QPalette::WindowText}, {"base", QPalette::Base},
+            {"alternateBase", QPalette::AlternateBase}, {"text", QPalette::Text}, {"button", QPalette::Button},
+            {"buttonText", QPalette::ButtonText}, {"brightText", QPalette::BrightText}, {"light", QPalette::Light},
+            {"midlight", QPalette::Midlight}, {"mid", QPalette::Mid}, {"dark", QPalette::Dark},
+            {"shadow", QPalette::Shadow}, {"highlight", QPalette::Highlight},
+            {"highlightedText", QPalette::HighlightedText}, {"link", QPalette::Link},
+            {"linkVisited", QPalette::LinkVisited}, {"toolTipBase", QPalette::ToolTipBase},
+            {"toolTipText", QPalette::ToolTipText}, {"placeholderText", QPalette::PlaceholderText}};
+        for (const auto &[name, role] : roles)
+            paletteOverride.insert(QString::fromLatin1(name), dark.color(QPalette::Active, role));
+    }
+    QCoreApplication::setOrganizationName(QStringLiteral("Clipdeck"));
+    QCoreApplication::setApplicationName(QStringLiteral("clipdeck"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CLIPDECK_VERSION));
+    QGuiApplication::setDesktopFileName(QStringLiteral("clipdeck"));
+    QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/clipdeck/icons/clipdeck.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Clipdeck: run exports, proxies, thumbnails, scene detection and waveforms on this computer "
+        "or on a Clipdeck server, and watch them."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOptions({
+        {QStringLiteral("data-dir"),
+         QStringLiteral("Keep the job database, outputs and settings in DIR instead of the user's data folder."),
+         QStringLiteral("DIR")},
+        {QStringLiteral("submit"),
+         QStringLiteral("Start a job on this computer at launch: KIND=FILE[,preset=NAME] (repeatable)."),
+         QStringLiteral("KIND=FILE")},
+        {QStringLiteral("screenshot"),
+         QStringLiteral("Save a picture of the window once every submitted job has finished."),
+         QStringLiteral("PATH")},
+        {QStringLiteral("quit-when-idle"),
+         QStringLiteral("Quit once every submitted job has finished (exit code 0: all completed, "
+                        "1: one did not, 2: the screenshot could not be written).")},
+    });
+    parser.process(application);
+
+    QList<desktop::ScriptedSubmission> submissions;
+    for (const QString &text : parser.values(QStringLiteral("submit"))) {
+        const auto s = desktop::ScriptedSubmission::parse(text);
+        if (s.kind.isEmpty()) {
+            QTextStream(stderr) << "clipdeck: --submit expects KIND=FILE[,preset=NAME], not " << text << '\n';
+            return 2;
+        }
+        submissions.append(s);
+    }
+
+    desktop::AppController app(parser.value(QStringLiteral("data-dir")));
+    app.start();
+
+    QQmlApplicationEngine qml;
+    // Where qt_add_qml_module puts the modules (RESOURCE_PREFIX /qt/qml); default from Qt 6.5 on.
+    qml.addImportPath(QStringLiteral("qrc:/qt/qml"));
+    qml.setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(&app)},
+                              {QStringLiteral("paletteOverride"), paletteOverride}});
+    QObject::connect(&qml, &QQmlApplicationEngine::objectCreationFailed, &application,
+                     [] { QCoreApplication::exit(3); }, Qt::QueuedConnection);
+    qml.load(QUrl(QStringLiteral("qrc:/qt/qml/Clipdeck/Main.qml")));
+    if (qml.rootObjects().isEmpty())
+        return 3;
+
+    if (auto *window = qobject_cast<QQuickWindow *>(qml.rootObjects().constFirst())) {
+        QObject::connect(app.integration(), &desktop::DesktopIntegration::activateRequested, window, [window] {
+            window->show();
+            window->raise();
+            window->requestActivate();
+        });
+    }
+
+    desktop::ScriptedRun scripted(&app, &qml, submissions, parser.value(QStringLiteral("screenshot")),
+                                  parser.isSet(QStringLiteral("quit-when-idle")));
+    if (scripted.isActive() || !submissions.isEmpty())
+        scripted.start();
+
+    return application.exec();
+}

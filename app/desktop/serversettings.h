@@ -1,0 +1,100 @@
+#pragma once
+
+// The Clipdeck servers the user configured (URL + access token), kept in QSettings. Each one is a
+// ServerJobSource in the job model while it is configured. A list model for the settings page,
+// with the connection state of each server, and "Test connection" on the spot.
+
+#include <QAbstractListModel>
+#include <QList>
+#include <QPointer>
+#include <QString>
+#include <QTimer>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QSettings;
+
+namespace clipdeck::jobs {
+class JobModel;
+class JobSource;
+}
+
+namespace clipdeck::desktop {
+
+class ServerSettings : public QAbstractListModel
+{
+    Q_OBJECT
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    // "" (not tested), "testing", "ok", "unreachable", "auth_failed", "error".
+    Q_PROPERTY(QString testState READ testState NOTIFY testChanged)
+    Q_PROPERTY(QString testMessage READ testMessage NOTIFY testChanged)
+
+public:
+    enum Role {
+        UrlRole = Qt::UserRole + 1,
+        DisplayNameRole,
+        SourceIdRole,
+        StateRole,     // "connected", "connecting", "reconnecting", "offline", "auth_failed"
+        StateTextRole, // for people: "Reconnecting in 4 s"
+        ErrorRole,
+    };
+    Q_ENUM(Role)
+
+    // Loads the servers from settings and adds one source per server to the model (not started).
+    ServerSettings(QSettings *settings, jobs::JobModel *model, QObject *parent = nullptr);
+    ~ServerSettings() override;
+
+    int rowCount(const QModelIndex &parent = QModelIndex()) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    QString testState() const { return m_testState; }
+    QString testMessage() const { return m_testMessage; }
+
+    // Starts every server's source.
+    void start();
+
+    // Adds a server (saved at once, its source added and started). False, with a message in
+    // testMessage, when the URL is not an http(s) URL or is already configured.
+    Q_INVOKABLE bool addServer(const QString &url, const QString &token);
+    Q_INVOKABLE void removeServer(int row);
+    // GET /healthz, then an authenticated GET /api/jobs: testState/testMessage say what came of it.
+    Q_INVOKABLE void testConnection(const QString &url, const QString &token);
+
+    // "http://host:8470" from what a person typed ("host:8470", trailing slashes, ...); invalid
+    // when it cannot be an http(s) URL.
+    static QUrl normalizedUrl(const QString &text);
+    static QString stateName(int connectionState);
+    static QString stateText(const jobs::JobSource *source);
+
+signals:
+    void countChanged();
+    void testChanged();
+    void sourceAdded(clipdeck::jobs::JobSource *source);
+    void sourcesChanged();
+
+private:
+    struct Server
+    {
+        QUrl url;
+        QString token;
+        QPointer<jobs::JobSource> source;
+    };
+    jobs::JobSource *makeSource(const Server &server);
+    void save();
+    void setTest(const QString &state, const QString &message);
+    void refreshStates();
+
+    QSettings *m_settings;
+    jobs::JobModel *m_model;
+    QList<Server> m_servers;
+    QNetworkAccessManager *m_nam = nullptr;
+    QPointer<QNetworkReply> m_testReply;
+    int m_testGeneration = 0;
+    QString m_testState;
+    QString m_testMessage;
+    QTimer m_countdown; // refreshes "Reconnecting in N s" every second
+};
+
+} // namespace clipdeck::desktop

@@ -1,0 +1,161 @@
+import QtQuick
+import QtQuick.Controls
+import QtTest
+import Clipdeck
+import Clipdeck.Jobs
+
+// JobMonitor over a real JobModel (testSetup, tst_qml.cpp): the empty state, the filter tabs and
+// the search, the summary, and actions routed to the job's source or to the controller.
+Item {
+    id: root
+    width: 1100
+    height: 700
+
+TestCase {
+    id: testCase
+    name: "JobMonitor"
+    when: windowShown
+    width: 1100
+    height: 700
+
+    Component {
+        id: monitorComponent
+        JobMonitor {
+            width: 1100
+            height: 700
+            jobModel: testSetup.model
+            controller: testSetup
+        }
+    }
+
+    function init() {
+        testSetup.reset()
+    }
+
+    function makeMonitor() {
+        const monitor = createTemporaryObject(monitorComponent, root)
+        verify(monitor)
+        return monitor
+    }
+
+    // The delegate of a row, once the view has made it.
+    function rowAt(list, index) {
+        tryVerify(() => list.itemAtIndex(index) !== null, 2000, "row " + index)
+        return list.itemAtIndex(index)
+    }
+
+    function addJobs() {
+        testSetup.applyJob({ id: "run", kind: "transcode", input: "/m/interview.mov", status: "running",
+                             progress: 30, stage: "encoding", eta: 20, fps: 50, realtime: 2, preset: "web-h264" })
+        testSetup.applyJob({ id: "wait", kind: "proxy", input: "/m/broll.mov", status: "pending" })
+        testSetup.applyJob({ id: "done", kind: "thumbnails", input: "/m/drone.mp4", status: "complete",
+                             progress: 100, outputs: ["drone.contact.jpg"] })
+        testSetup.applyJob({ id: "bad", kind: "scenes", input: "/m/notes.txt", status: "failed",
+                             errorCode: "not_media", errorMessage: "notes.txt is not a media file." })
+    }
+
+    function test_emptyStateSaysWhatToDo() {
+        const monitor = makeMonitor()
+        const empty = findChild(monitor, "emptyState")
+        verify(empty.visible)
+        compare(findChild(monitor, "emptyText").text, "Drop clips here or click Add clips to start a job")
+        const spy = createTemporaryObject(spyComponent, testCase, { target: monitor, signalName: "addClipsRequested" })
+        mouseClick(findChild(monitor, "emptyAddButton"))
+        compare(spy.count, 1)
+        verify(!findChild(monitor, "jobList").visible)
+
+        testSetup.applyJob({ id: "a", status: "running", progress: 5 })
+        tryCompare(empty, "visible", false)
+        verify(findChild(monitor, "jobList").visible)
+    }
+
+    function test_filterTabsChangeTheFilter() {
+        addJobs()
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        tryCompare(list, "count", 4)
+
+        mouseClick(findChild(monitor, "tabActive"))
+        compare(monitor.filter, JobFilterModel.Active)
+        tryCompare(list, "count", 2)
+
+        mouseClick(findChild(monitor, "tabFinished"))
+        compare(monitor.filter, JobFilterModel.Finished)
+        tryCompare(list, "count", 1)
+
+        mouseClick(findChild(monitor, "tabFailed"))
+        compare(monitor.filter, JobFilterModel.Failed)
+        tryCompare(list, "count", 1)
+        verify(!findChild(monitor, "noMatches").visible)
+
+        mouseClick(findChild(monitor, "tabAll"))
+        compare(monitor.filter, JobFilterModel.All)
+        tryCompare(list, "count", 4)
+    }
+
+    function test_searchAndNoMatches() {
+        addJobs()
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        monitor.searchText = "drone"
+        tryCompare(list, "count", 1)
+        monitor.searchText = "nothing like this"
+        tryCompare(list, "count", 0)
+        verify(findChild(monitor, "noMatches").visible)
+        verify(!findChild(monitor, "emptyState").visible)
+    }
+
+    function test_rowsShowTheModel() {
+        addJobs()
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        tryCompare(list, "count", 4)
+        const row = rowAt(list, 0)
+        verify(row)
+        compare(row.clipName, "interview.mov")
+        compare(findChild(row, "percentLabel").text, "30%")
+        compare(findChild(row, "stageLabel").text, "encoding")
+        compare(findChild(row, "etaLabel").text, "ETA 0:20")
+        // The summary header reads the model.
+        compare(findChild(monitor, "runningLabel").text, "1 running")
+        compare(findChild(monitor, "queuedLabel").text, "1 queued")
+        compare(findChild(monitor, "failedLabel").text, "1 failed")
+    }
+
+    function test_actionsGoToTheSourceOrTheController() {
+        addJobs()
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        tryCompare(list, "count", 4)
+        mouseClick(findChild(rowAt(list, 0), "pauseButton"))
+        mouseClick(findChild(rowAt(list, 3), "retryButton"))
+        compare(testSetup.actions, ["pause:run", "retry:bad"])
+        mouseClick(findChild(rowAt(list, 2), "openButton"))
+        mouseClick(findChild(rowAt(list, 2), "folderButton"))
+        mouseClick(findChild(rowAt(list, 3), "copyErrorButton"))
+        compare(testSetup.controllerCalls, ["open:done", "folder:done", "copy:not_media: notes.txt is not a media file."])
+    }
+
+    function test_keyboardSpaceAndDelete() {
+        addJobs()
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        tryCompare(list, "count", 4)
+        list.forceActiveFocus()
+        tryVerify(() => list.activeFocus)
+        list.currentIndex = 0
+        keyClick(Qt.Key_Space)                  // running: pause
+        list.currentIndex = 2
+        keyClick(Qt.Key_Space)                  // complete: nothing to pause
+        keyClick(Qt.Key_Delete)                 // complete: remove
+        list.currentIndex = 1
+        keyClick(Qt.Key_Delete)                 // pending: not removed
+        compare(testSetup.actions, ["pause:run", "remove:done"])
+    }
+
+    Component {
+        id: spyComponent
+        SignalSpy {}
+    }
+}
+}
