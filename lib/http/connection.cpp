@@ -3,7 +3,6 @@
 #include "http/server_p.h"
 
 #include <QLoggingCategory>
-#include <QSocketNotifier>
 
 #include <cerrno>
 #include <sys/socket.h>
@@ -38,23 +37,36 @@ bool validHeaderPart(const QByteArray &v)
 Connection::Connection(Server *server, int fd, const QHostAddress &peer)
     : m_server(server), m_fd(fd), m_peer(peer), m_parser(server->d->settings.limits)
 {
-    m_readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, [this] { onReadable(); });
     // A new connection must send its head within the header timeout, like a slow one.
     setReadDeadline(Deadline::Header, m_server->d->settings.headerTimeoutMs);
+    if (!readiness().add(fd, this))
+        scheduleClose(CloseReason::Error);
 }
 
 Connection::~Connection()
 {
     if (m_exchange)
         m_exchange->m_connection = nullptr;
-    if (m_fd >= 0)
+    if (m_fd >= 0) {
+        readiness().remove(m_fd);
         ::close(m_fd);
+    }
 }
 
 qint64 Connection::now() const
 {
     return m_server->d->clock.elapsed();
+}
+
+Readiness &Connection::readiness() const
+{
+    return *m_server->d->readiness;
+}
+
+void Connection::setInterest(Readiness::Interest interest, bool on)
+{
+    if (m_fd >= 0 && !readiness().setInterest(m_fd, interest, on))
+        scheduleClose(CloseReason::Error);
 }
 
 void Connection::setReadDeadline(Deadline kind, int timeoutMs)
@@ -135,10 +147,10 @@ void Connection::handleInput(QByteArrayView input)
 
 void Connection::setReadPaused(bool paused)
 {
-    if (m_readPaused == paused || !m_readNotifier)
+    if (m_readPaused == paused || m_phase == Phase::Closed)
         return;
     m_readPaused = paused;
-    m_readNotifier->setEnabled(!paused);
+    setInterest(Readiness::Read, !paused);
 }
 
 // Runs the parser over input as far as the current phase allows; returns the bytes used.
@@ -386,19 +398,18 @@ void Connection::flush()
         break;
     }
 
+    // Write interest only while output waits: set and cleared when the queue fills and drains,
+    // never per write (a write to an empty queue goes straight to the socket).
     if (m_out.isEmpty()) {
-        if (m_writeNotifier)
-            m_writeNotifier->setEnabled(false);
+        setInterest(Readiness::Write, false);
         m_sendDeadline = 0;
         if ((m_response == Response::Complete && m_closeAfter) || m_streamEnding)
             startLinger();
         return;
     }
-    if (!m_writeNotifier) {
-        m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
-        connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] { onWritable(); });
-    }
-    m_writeNotifier->setEnabled(true);
+    setInterest(Readiness::Write, true);
+    if (m_phase == Phase::Closed)
+        return;
     if (progressed || m_sendDeadline == 0)
         m_sendDeadline = now() + m_server->d->settings.sendTimeoutMs;
     if (m_maxQueued > 0 && m_queued > m_maxQueued)
@@ -710,13 +721,13 @@ void Connection::scheduleClose(CloseReason reason)
         return;
     m_phase = Phase::Closed;
     m_closeReason = reason;
-    if (m_readNotifier)
-        m_readNotifier->setEnabled(false);
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
     m_readDeadline = m_sendDeadline = 0;
-    // The socket goes now; the exchange hears of it from the event loop (see exchange.h).
-    ::close(m_fd);
+    // The socket goes now, out of the readiness set first (its descriptor may be reused at once);
+    // the exchange hears of it from the event loop (see exchange.h).
+    if (m_fd >= 0) {
+        readiness().remove(m_fd);
+        ::close(m_fd);
+    }
     m_fd = -1;
     m_out.clear();
     m_queued = 0;

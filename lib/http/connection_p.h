@@ -4,10 +4,12 @@
 // output queue. Internal to lib/http (see server.h for why this is not a QTcpSocket).
 //
 // Memory matters here: an idle event stream is a Connection, its Exchange and the request head.
-// So: the write notifier exists only once output has had to wait, input is buffered only when a
-// read ends mid-request, and the output queue holds shared byte arrays, never copies.
+// So: no notifier of its own (the server's Readiness watches the socket: readiness_p.h), input
+// is buffered only when a read ends mid-request, and the output queue holds shared byte arrays,
+// never copies.
 
 #include "http/exchange.h"
+#include "http/readiness_p.h"
 #include "http/requestparser.h"
 #include "http/server.h"
 
@@ -19,10 +21,6 @@
 
 #include <functional>
 #include <memory>
-
-QT_BEGIN_NAMESPACE
-class QSocketNotifier;
-QT_END_NAMESPACE
 
 namespace clipdeck::http {
 
@@ -57,7 +55,11 @@ private:
     enum class BodyState { None, Reading, Complete, Abandoned };
     enum class Deadline { None, Idle, Header, Body, Linger };
 
+    friend class Readiness; // onReadable(), onWritable()
+
     qint64 now() const;
+    Readiness &readiness() const;
+    void setInterest(Readiness::Interest interest, bool on);
     void onReadable();
     void onWritable();
     void handleInput(QByteArrayView input);
@@ -85,8 +87,6 @@ private:
 
     Server *m_server;
     int m_fd;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr;
     QHostAddress m_peer;
     RequestParser m_parser;
     QByteArray m_in; // received, not consumed yet (a partial body piece, pipelined requests)

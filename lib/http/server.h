@@ -11,9 +11,10 @@
 // Why not QTcpSocket per connection (QTcpServer is used, for listening and accepting only):
 // QTcpSocket's read and write ring buffers keep a 16 KiB and a 32 KiB chunk for reuse once
 // used, which measured at ~14.6 KiB of RSS per idle connection — more than the whole budget of
-// an idle event stream (10 kB). A connection here is a non-blocking socket, a read notifier (a
-// write notifier only while output is waiting), a parser and a queue of shared byte arrays:
-// ~0.6 KiB measured, the same setup otherwise. This makes the server POSIX-only (Linux, macOS).
+// an idle event stream (10 kB). A connection here is a non-blocking socket, a parser and a queue
+// of shared byte arrays, its socket watched with all the others by one epoll set on Linux (one
+// notifier per socket elsewhere: readiness_p.h says why): ~0.6 KiB measured, the same setup
+// otherwise. This makes the server POSIX-only (Linux, macOS).
 //
 // What it does:
 //  - incremental request parsing with limits (request line 414, header section and count 431,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/readiness_p.h"
 #include "http/server.h"
 
 #include <QElapsedTimer>
@@ -32,6 +33,7 @@ struct Server::Private
     Handler handler;
     ErrorFormatter errorFormatter;
     ResponseObserver observer;
+    std::unique_ptr<Readiness> readiness = Readiness::create(); // the connections' sockets
     QList<Connection *> connections;
     QTimer sweep; // checks every connection's deadlines: one timer, not one per connection
     QElapsedTimer clock;

@@ -1,16 +1,34 @@
 // clipdeck::http::Server over real sockets on 127.0.0.1: keep-alive and pipelining, every
 // timeout, streamed bodies, 100-continue, lingering close, streamed responses, write backpressure
-// (a client that does not read is dropped, others are not hurt), files, limits, closeAll.
+// (a client that does not read is dropped, others are not hurt), files, limits, closeAll; and
+// what the server's readiness set (readiness_p.h: one epoll set on Linux) must get right: many
+// streams closed by their peers in any order, a connection closed while its events wait in the
+// same batch, write interest on and off with backpressure, descriptors reused at once.
+//
+// CMakeLists.txt runs this twice: as is, and with CLIPDECK_HTTP_READINESS=notifiers (the
+// portable notifier per socket).
 
 #include "http/server.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QTcpSocket>
 #include <QTemporaryFile>
 #include <QTest>
 #include <QTimer>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace clipdeck::http;
 
@@ -135,6 +153,126 @@ ServerSettings fastSettings()
     return s;
 }
 
+// A client on a plain socket, for what QTcpSocket does not let a test control: bytes that are in
+// the server's receive buffer before the event loop runs again, a receive buffer that stays
+// full, a reset.
+class RawClient
+{
+public:
+    explicit RawClient(quint16 port, int receiveBuffer = 0)
+    {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (receiveBuffer > 0)
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // On loopback the kernel completes the handshake at once (the server accepts later).
+        connected = ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    ~RawClient() { close(); }
+    RawClient(const RawClient &) = delete;
+    RawClient &operator=(const RawClient &) = delete;
+
+    bool send(QByteArrayView bytes)
+    {
+        while (!bytes.isEmpty()) {
+            const ssize_t n = ::send(fd, bytes.data(), size_t(bytes.size()), MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            bytes = bytes.sliced(n);
+        }
+        return true;
+    }
+    // Reads what has arrived (at most `limit` bytes); notes the end of the stream.
+    qsizetype read(qsizetype limit = std::numeric_limits<qsizetype>::max())
+    {
+        qsizetype total = 0;
+        char buffer[64 * 1024];
+        while (total < limit && fd >= 0) {
+            const ssize_t n = ::recv(fd, buffer, size_t(std::min<qsizetype>(sizeof buffer, limit - total)), 0);
+            if (n > 0) {
+                received.append(buffer, n);
+                total += n;
+            } else {
+                if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                    ended = true;
+                break;
+            }
+        }
+        return total;
+    }
+    bool waitReceived(QByteArrayView needle)
+    {
+        return QTest::qWaitFor([&] { read(); return received.contains(needle); }, 10000);
+    }
+    bool waitEnded()
+    {
+        return QTest::qWaitFor([&] { read(); return ended; }, 10000);
+    }
+    void close()
+    {
+        if (fd >= 0)
+            ::close(fd);
+        fd = -1;
+    }
+    // Closes with a reset (SO_LINGER 0), not a FIN.
+    void reset()
+    {
+        const linger l{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        close();
+    }
+
+    int fd = -1;
+    bool connected = false;
+    bool ended = false;
+    QByteArray received;
+};
+
+// The watched descriptors of this process's epoll sets and their event masks, from
+// /proc/self/fdinfo: what the kernel is asked to report, whatever the server believes. Empty
+// when the server does not use epoll (not Linux, or CLIPDECK_HTTP_READINESS=notifiers).
+QList<std::pair<int, quint32>> epollWatches()
+{
+    QList<std::pair<int, quint32>> watches;
+    const QDir fds(QStringLiteral("/proc/self/fd"));
+    for (const QString &name : fds.entryList(QDir::System | QDir::NoDotAndDotDot)) {
+        char target[64] = {};
+        const QByteArray path = QFile::encodeName(fds.filePath(name));
+        if (::readlink(path.constData(), target, sizeof target - 1) <= 0 || qstrcmp(target, "anon_inode:[eventpoll]") != 0)
+            continue;
+        QFile info(QStringLiteral("/proc/self/fdinfo/") + name);
+        if (!info.open(QIODevice::ReadOnly))
+            continue;
+        // "tfd:        7 events:       1d data: ..." (the mask in hex)
+        for (const QByteArray &line : info.readAll().split('\n')) {
+            const QList<QByteArray> parts = line.simplified().split(' ');
+            if (parts.size() >= 4 && parts.at(0) == "tfd:" && parts.at(2) == "events:")
+                watches.append({parts.at(1).toInt(), parts.at(3).toUInt(nullptr, 16)});
+        }
+    }
+    return watches;
+}
+
+bool usesEpoll()
+{
+#ifdef Q_OS_LINUX
+    return qEnvironmentVariable("CLIPDECK_HTTP_READINESS") != QLatin1String("notifiers");
+#else
+    return false;
+#endif
+}
+
+// How many watched descriptors the kernel reports when they can be written (EPOLLOUT).
+int watchedForWriting()
+{
+    const auto watches = epollWatches();
+    return int(std::count_if(watches.begin(), watches.end(), [](const auto &w) { return w.second & 0x004; }));
+}
+
 } // namespace
 
 class tst_HttpServer : public QObject
@@ -142,6 +280,7 @@ class tst_HttpServer : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void keepAliveAndPipelining();
     void connectionClose();
     void http10Closes();
@@ -166,7 +305,22 @@ private slots:
     void invalidResponseHeadersDropped();
     void closeAll();
     void responseObserver();
+    void manyStreamsClosedByPeersInAnyOrder();
+    void closedWhileItsEventsWaitInTheBatch();
+    void writeInterestFollowsBackpressure();
+    void descriptorReuse();
 };
+
+void tst_HttpServer::initTestCase()
+{
+    // manyStreamsClosedByPeersInAnyOrder has 500 clients and their 500 server sockets here.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    qInfo("readiness: %s", usesEpoll() ? "epoll" : "a notifier per socket");
+}
 
 void tst_HttpServer::keepAliveAndPipelining()
 {
@@ -750,6 +904,259 @@ void tst_HttpServer::responseObserver()
     QVERIFY(c.takeResponse());
     QVERIFY(c.takeResponse());
     QCOMPARE(seen, (QList<std::pair<QByteArray, int>>{{"GET /a", 200}, {"GET /missing", 404}}));
+}
+
+// Many streams, written to all the time, each closed by its client mid-stream, in random order
+// and a few per event loop round (so that a round's batch holds closes and writable or readable
+// sockets of other connections together): every close is noticed, as the client's, nothing is
+// written to the wrong client, and the streams still open keep receiving throughout.
+void tst_HttpServer::manyStreamsClosedByPeersInAnyOrder()
+{
+    constexpr int Count = 500;
+    Server server;
+    QList<ExchangePtr> streams;
+    int closed = 0;
+    int closedOtherwise = 0;
+    server.setHandler([&](const ExchangePtr &ex) {
+        ex->setClosedHandler([&](CloseReason r) {
+            ++closed;
+            if (r != CloseReason::PeerClosed)
+                ++closedOtherwise;
+        });
+        // Each stream says who it is first, so a client can tell that its bytes are its own.
+        ex->beginStream(200, {}, "hello " + ex->request().path().toByteArray() + ";");
+        streams.append(ex);
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < Count; ++i)
+        clients.push_back(std::make_unique<Client>(server.serverPort()));
+    for (int i = 0; i < Count; ++i) {
+        QVERIFY(clients[i]->waitConnected());
+        clients[i]->send(get("/" + QByteArray::number(i)));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(streams.size(), Count, 30000);
+    for (int i = 0; i < Count; ++i)
+        QVERIFY(clients[i]->waitReceived("hello /" + QByteArray::number(i) + ";"));
+
+    const QByteArray tick = QByteArrayLiteral("tick;");
+    QTimer ticker;
+    ticker.setInterval(2);
+    QObject::connect(&ticker, &QTimer::timeout, [&] {
+        for (const ExchangePtr &s : std::as_const(streams))
+            s->write(tick);
+    });
+    ticker.start();
+
+    QList<int> order(Count);
+    std::iota(order.begin(), order.end(), 0);
+    QRandomGenerator random(20261128);
+    std::shuffle(order.begin(), order.end(), random);
+    const auto closeClients = [&](qsizetype from, qsizetype to) {
+        for (qsizetype k = from; k < to; ++k) {
+            Client &c = *clients[order[k]];
+            // Half reset (unread bytes in the receive buffer make it an RST), half a plain FIN.
+            if (k % 2)
+                c.socket.abort();
+            else
+                c.socket.disconnectFromHost();
+            if (k % 7 == 0)
+                QCoreApplication::processEvents();
+        }
+    };
+    closeClients(0, Count / 2);
+
+    // The other half still receives, each its own stream and nothing else.
+    for (qsizetype k = Count / 2; k < Count; ++k) {
+        Client &c = *clients[order[k]];
+        const qsizetype before = c.received.size();
+        QVERIFY(QTest::qWaitFor([&] { return c.received.size() >= before + 2 * tick.size(); }, 10000));
+    }
+    for (qsizetype k = Count / 2; k < Count; ++k) {
+        const QByteArray &received = clients[order[k]]->received;
+        const QByteArray hello = "\r\n\r\nhello /" + QByteArray::number(order[k]) + ";";
+        const qsizetype body = received.indexOf(hello);
+        QVERIFY(body > 0);
+        QByteArray rest = received.sliced(body + hello.size());
+        rest.chop(rest.size() % tick.size()); // a tick may be arriving
+        QCOMPARE(rest, tick.repeated(rest.size() / tick.size()));
+    }
+
+    closeClients(Count / 2, Count);
+    QTRY_COMPARE_WITH_TIMEOUT(closed, Count, 30000);
+    QCOMPARE(closedOtherwise, 0);
+    QTRY_COMPARE(server.stats().openConnections, 0);
+    for (const ExchangePtr &s : std::as_const(streams))
+        QVERIFY(!s->isConnected());
+    if (usesEpoll())
+        QCOMPARE(epollWatches().size(), 0);
+}
+
+// A handler closes another connection whose socket is ready (readable and writable) in the same
+// round: its events, already taken from the kernel, must not reach it, nor anything else.
+void tst_HttpServer::closedWhileItsEventsWaitInTheBatch()
+{
+    Server server;
+    ExchangePtr victim;
+    std::optional<CloseReason> victimReason;
+    int kills = 0;
+    server.setHandler([&](const ExchangePtr &ex) {
+        if (ex->request().path() == "/victim") {
+            victim = ex;
+            ex->setClosedHandler([&](CloseReason r) { victimReason = r; });
+            ex->beginStream(200, {});
+        } else if (ex->request().path() == "/kill") {
+            ++kills;
+            if (victim)
+                victim->abort();
+            ex->respond(200, {}, "killed");
+        } else {
+            ex->respond(200, {}, ex->request().path().toByteArray());
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+
+    for (int round = 0; round < 20; ++round) {
+        victim.reset();
+        victimReason.reset();
+        kills = 0;
+        RawClient killer(server.serverPort());
+        RawClient v(server.serverPort(), 4096);
+        QVERIFY(killer.connected && v.connected);
+        QVERIFY(v.send(get("/victim")));
+        QTRY_VERIFY(victim);
+        // Fill the victim's socket until the server queues: its write interest is on.
+        const QByteArray chunk(64 * 1024, 'v');
+        while (victim->bytesQueued() == 0 && victim->write(chunk)) {
+        }
+        QVERIFY(victim->bytesQueued() > 0);
+
+        // Now, before the event loop runs again: the killer's request first (its socket is ready
+        // first, so epoll reports it first), then the victim reads (its socket becomes writable)
+        // and sends (readable). The killer's handler closes the victim, whose events follow.
+        QVERIFY(killer.send(get("/kill")));
+        QVERIFY(v.read() > 0);
+        QVERIFY(v.send("more bytes that nobody reads"));
+        QVERIFY(killer.waitReceived("killed"));
+        QCOMPARE(kills, 1);
+        QTRY_VERIFY(victimReason.has_value());
+        QCOMPARE(*victimReason, CloseReason::ServerClosing);
+        QVERIFY(!victim->isConnected());
+        QVERIFY(v.waitEnded());
+
+        // The server goes on: a new connection (likely on the victim's old descriptor) is served.
+        RawClient next(server.serverPort());
+        QVERIFY(next.send(get("/next")));
+        QVERIFY(next.waitReceived("\r\n\r\n/next"));
+    }
+    QTRY_COMPARE(server.stats().openConnections, 0);
+}
+
+// A client that does not read: the server's queue grows and its write interest goes on (in the
+// kernel's epoll set: the one descriptor with EPOLLOUT); the client reads everything, the queue
+// drains through write readiness alone (nobody writes meanwhile) and the interest goes off again.
+void tst_HttpServer::writeInterestFollowsBackpressure()
+{
+    Server server;
+    ExchangePtr stream;
+    std::optional<CloseReason> reason;
+    server.setHandler([&](const ExchangePtr &ex) {
+        stream = ex;
+        ex->setClosedHandler([&](CloseReason r) { reason = r; });
+        ex->beginStream(200, {}, "start;");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    RawClient client(server.serverPort(), 4096);
+    QVERIFY(client.send(get("/")));
+    QTRY_VERIFY(stream);
+    QVERIFY(client.waitReceived("start;"));
+    const qsizetype headLength = client.received.size();
+    if (usesEpoll())
+        QCOMPARE(watchedForWriting(), 0);
+
+    // Distinct bytes per chunk, so that the order and completeness of what arrives is checked.
+    QByteArray expected;
+    int chunks = 0;
+    while (stream->bytesQueued() < 1024 * 1024) {
+        const QByteArray chunk(16 * 1024, char('a' + chunks++ % 26));
+        QVERIFY(stream->write(chunk));
+        expected += chunk;
+    }
+    QCoreApplication::processEvents();
+    QVERIFY(stream->bytesQueued() > 0);
+    if (usesEpoll())
+        QCOMPARE(watchedForWriting(), 1);
+
+    // A few rounds of a slow reader: the queue moves while the interest stays on.
+    for (int i = 0; i < 5; ++i) {
+        QTRY_VERIFY(client.read(8 * 1024) > 0);
+        QCoreApplication::processEvents();
+    }
+    QVERIFY(stream->bytesQueued() > 0);
+
+    QVERIFY(QTest::qWaitFor([&] {
+        client.read();
+        return stream->bytesQueued() == 0;
+    }, 10000));
+    QVERIFY(QTest::qWaitFor([&] {
+        client.read();
+        return client.received.size() == headLength + expected.size();
+    }, 10000));
+    QVERIFY(client.received.sliced(headLength) == expected);
+    if (usesEpoll())
+        QTRY_COMPARE(watchedForWriting(), 0);
+    QVERIFY(stream->isConnected());
+
+    // Still a working stream: a write goes straight out.
+    QVERIFY(stream->write("after;"));
+    QCOMPARE(stream->bytesQueued(), 0);
+    QVERIFY(client.waitReceived("after;"));
+    QVERIFY(!reason.has_value());
+    stream->end();
+    QVERIFY(client.waitEnded());
+}
+
+// Connections closed and new ones opened right away, so that a new connection gets the
+// descriptor of one just closed: each gets the answers to its own requests, and an exchange of
+// the old connection writes nowhere.
+void tst_HttpServer::descriptorReuse()
+{
+    Server server;
+    QList<ExchangePtr> streams;
+    server.setHandler([&](const ExchangePtr &ex) {
+        if (ex->request().path().startsWith(QLatin1String("/stream"))) {
+            streams.append(ex);
+            ex->beginStream(200, {}, "stream;");
+        } else {
+            ex->respond(200, {}, ex->request().path().toByteArray());
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    for (int i = 0; i < 50; ++i) {
+        const QByteArray n = QByteArray::number(i);
+        ExchangePtr old;
+        {
+            RawClient a(server.serverPort());
+            QVERIFY(a.send(get("/stream" + n)));
+            QVERIFY(a.waitReceived("stream;"));
+            old = streams.last();
+            if (i % 2)
+                a.reset();
+            else
+                a.close();
+        }
+        RawClient b(server.serverPort());
+        QVERIFY(b.send(get("/b" + n + "-1") + get("/b" + n + "-2")));
+        QTRY_VERIFY(!old->isConnected());
+        QVERIFY(!old->write("for the old connection;"));
+        QVERIFY(b.waitReceived("/b" + n + "-2"));
+        QVERIFY(b.received.contains("/b" + n + "-1"));
+        QVERIFY(!b.received.contains("old"));
+        QVERIFY(!b.received.contains("stream"));
+    }
+    QTRY_COMPARE(server.stats().openConnections, 0);
+    QCOMPARE(server.stats().accepted, 100u);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
