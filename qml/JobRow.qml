@@ -46,6 +46,14 @@ ItemDelegate {
     }
     readonly property string speedText: status === "running" ? Format.speed(speedRealtime, speedFps) : ""
     readonly property string presetName: params && params.preset ? params.preset : ""
+    readonly property bool showsError: status === "failed" && (errorMessage.length > 0 || errorCode.length > 0)
+    // The widest status word in this font (bold), for the status column.
+    readonly property real statusColumnWidth: {
+        let w = 0
+        for (const s of ["pending", "running", "paused", "complete", "failed", "canceled"])
+            w = Math.max(w, boldMetrics.advanceWidth(Theme.statusLabel(s)))
+        return Math.ceil(w)
+    }
 
     signal actionRequested(string name)
 
@@ -77,6 +85,7 @@ ItemDelegate {
                          .arg(Theme.statusLabel(status)).arg(percentText)
 
     FontMetrics { id: fontMetrics }
+    FontMetrics { id: boldMetrics; font.bold: true }
 
     background: Rectangle {
         color: row.highlighted ? Qt.rgba(row.palette.highlight.r, row.palette.highlight.g, row.palette.highlight.b, 0.18)
@@ -129,6 +138,9 @@ ItemDelegate {
                                       : Theme.statusLabel(row.status)
                 color: row.statusColor
                 font.bold: true
+                // As wide as the widest status, so the chip, the status and "on …" line up from
+                // row to row instead of shifting with "Done" / "Running".
+                Layout.preferredWidth: Math.max(implicitWidth, row.statusColumnWidth)
             }
             Label {
                 objectName: "sourceLabel"
@@ -136,40 +148,58 @@ ItemDelegate {
                 opacity: 0.8
             }
 
-            // Actions: what the status allows, nothing else.
+            // Actions: what the status allows, nothing else. The area is as wide as the widest
+            // set a status can show, and the buttons sit at its right end: the columns to the
+            // left stay put whatever the status.
             RowLayout {
+                id: actions
                 spacing: 2
+                // (A layout fills by default: it would take a share of the clip name's room.)
+                Layout.fillWidth: false
+                Layout.preferredWidth: Math.max(
+                    openButton.implicitWidth + folderButton.implicitWidth + removeButton.implicitWidth,
+                    retryButton.implicitWidth + removeButton.implicitWidth,
+                    pauseButton.implicitWidth + cancelButton.implicitWidth,
+                    resumeButton.implicitWidth + cancelButton.implicitWidth) + 2 * spacing
+                Item { Layout.fillWidth: true }
                 Button {
+                    id: pauseButton
                     objectName: "pauseButton"; text: qsTr("Pause"); flat: true
                     visible: row.status === "running" || row.status === "pending"
                     onClicked: row.actionRequested("pause")
                 }
                 Button {
+                    id: resumeButton
                     objectName: "resumeButton"; text: qsTr("Resume"); flat: true
                     visible: row.status === "paused"
                     onClicked: row.actionRequested("resume")
                 }
                 Button {
+                    id: cancelButton
                     objectName: "cancelButton"; text: qsTr("Cancel"); flat: true
                     visible: row.active
                     onClicked: row.actionRequested("cancel")
                 }
                 Button {
+                    id: openButton
                     objectName: "openButton"; text: qsTr("Open"); flat: true
                     visible: row.status === "complete" && row.outputs && row.outputs.length > 0
                     onClicked: row.actionRequested("open")
                 }
                 Button {
+                    id: folderButton
                     objectName: "folderButton"; text: qsTr("Show in folder"); flat: true
                     visible: row.status === "complete" && row.outputs && row.outputs.length > 0
                     onClicked: row.actionRequested("showInFolder")
                 }
                 Button {
+                    id: retryButton
                     objectName: "retryButton"; text: qsTr("Retry"); flat: true
                     visible: row.status === "failed" || row.status === "canceled"
                     onClicked: row.actionRequested("retry")
                 }
                 Button {
+                    id: removeButton
                     objectName: "removeButton"; text: qsTr("Remove"); flat: true
                     visible: !row.active
                     onClicked: row.actionRequested("remove")
@@ -177,16 +207,21 @@ ItemDelegate {
             }
         }
 
+        // The bar takes the whole width but the percent, which has a fixed column ("100%" in
+        // this font): every row's bar starts and ends at the same x, whatever the job says
+        // about itself (that goes on the line below).
         RowLayout {
             spacing: Math.round(fontMetrics.height * 0.6)
             Layout.fillWidth: true
 
-            ProgressBar {
+            JobProgressBar {
                 objectName: "progressBar"
                 from: 0; to: 100
                 value: row.progress
                 indeterminate: row.status === "running" && row.progress <= 0
                 palette.highlight: row.statusColor
+                // Finished bars step back so the ones still moving are what the eye finds.
+                opacity: row.active || row.status === "failed" ? 1 : 0.6
                 Layout.fillWidth: true
                 Accessible.name: qsTr("Progress")
             }
@@ -196,6 +231,25 @@ ItemDelegate {
                 horizontalAlignment: Text.AlignRight
                 Layout.preferredWidth: percentMetrics.advanceWidth
                 TextMetrics { id: percentMetrics; text: "100%" }
+            }
+        }
+
+        // What the job says about itself: stage, ETA, speed while it runs, how long it took
+        // once done. Always one line high (also when empty), so rows keep one height whatever
+        // their status and nothing jumps when a job starts or ends; a failed job shows its
+        // error here instead.
+        RowLayout {
+            objectName: "infoLine"
+            visible: !row.showsError
+            spacing: fontMetrics.height
+            Layout.fillWidth: true
+            Layout.minimumHeight: fontMetrics.height
+
+            Label {
+                objectName: "waitingLabel"
+                text: qsTr("Waiting to start")
+                visible: row.status === "pending"
+                opacity: 0.7
             }
             Label {
                 objectName: "stageLabel"
@@ -214,11 +268,12 @@ ItemDelegate {
                 visible: text.length > 0
                 opacity: 0.85
             }
+            Item { Layout.fillWidth: true }
         }
 
         // A failed job: the error in a sentence, the details (code, full text) on demand.
         ColumnLayout {
-            visible: row.status === "failed" && (row.errorMessage.length > 0 || row.errorCode.length > 0)
+            visible: row.showsError
             spacing: 2
             Layout.fillWidth: true
 

@@ -13,10 +13,14 @@ ApplicationWindow {
     // Palette roles to set on the window ({"window": "#2b2d31", ...}); empty: the system's.
     // main.cpp fills it for CLIPDECK_COLOR_SCHEME=dark.
     property var paletteOverride: ({})
+    // `clipdeck --show-settings`: the Servers dialog open from the start.
+    property bool showSettingsAtStart: false
 
     Component.onCompleted: {
         for (const role in paletteOverride)
             palette[role] = paletteOverride[role]
+        if (showSettingsAtStart)
+            settings.open()
     }
 
     width: 1180

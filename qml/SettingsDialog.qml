@@ -16,6 +16,9 @@ Dialog {
     anchors.centerIn: Overlay.overlay
     width: Math.min(parent ? parent.width * 0.9 : 800, fontMetrics.averageCharacterWidth * 90)
     readonly property bool dark: Theme.isDark(palette)
+    // Fusion's dialog hugs its frame; a little air reads as a settings page, not a tooltip.
+    padding: Math.round(fontMetrics.height * 0.9)
+    topPadding: Math.round(fontMetrics.height * 0.5)
 
     FontMetrics { id: fontMetrics }
 
@@ -51,20 +54,28 @@ Dialog {
                 required property int index
                 required property string displayName
                 required property string url
-                required property string state
+                // (Not "state": that is every Item's own state-machine property.)
+                required property string connectionState
                 required property string stateText
                 required property string error
+                required property bool sessionOnly
                 width: serverList.width
                 spacing: fontMetrics.height * 0.5
                 ColumnLayout {
                     spacing: 0
                     Layout.fillWidth: true
                     Label { text: displayName; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
-                    Label { text: url; opacity: 0.8; elide: Text.ElideMiddle; Layout.fillWidth: true }
+                    Label {
+                        text: sessionOnly ? qsTr("%1 · for this run only (--server)").arg(url) : url
+                        opacity: 0.8
+                        elide: Text.ElideMiddle
+                        Layout.fillWidth: true
+                    }
                 }
                 Label {
-                    text: error.length > 0 && state !== "connected" ? qsTr("%1 — %2").arg(stateText).arg(error) : stateText
-                    color: dialog.stateColor(state)
+                    objectName: "serverStateLabel"
+                    text: error.length > 0 && connectionState !== "connected" ? qsTr("%1 — %2").arg(stateText).arg(error) : stateText
+                    color: dialog.stateColor(connectionState)
                     elide: Text.ElideRight
                     Layout.maximumWidth: fontMetrics.averageCharacterWidth * 40
                 }
@@ -96,6 +107,7 @@ Dialog {
                     selectByMouse: true
                     Layout.fillWidth: true
                     Accessible.name: qsTr("Server address")
+                    onTextEdited: dialog.servers.clearTest()
                 }
                 Label { text: qsTr("Access token:") }
                 TextField {
@@ -106,6 +118,7 @@ Dialog {
                     selectByMouse: true
                     Layout.fillWidth: true
                     Accessible.name: qsTr("Access token")
+                    onTextEdited: dialog.servers.clearTest()
                 }
                 Item { width: 1; height: 1 }
                 RowLayout {

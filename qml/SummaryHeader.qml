@@ -20,14 +20,23 @@ Pane {
     contentItem: RowLayout {
         spacing: Math.round(fontMetrics.height * 0.9)
 
+        // Nothing active: one calm word instead of "0 running 0 queued".
+        Label {
+            objectName: "idleLabel"
+            visible: header.jobModel.activeCount === 0
+            text: qsTr("Nothing running")
+            opacity: 0.8
+        }
         Label {
             objectName: "runningLabel"
+            visible: header.jobModel.activeCount > 0
             text: qsTr("%1 running").arg(header.jobModel.runningCount)
             color: header.jobModel.runningCount > 0 ? Theme.statusColor("running", header.dark) : header.palette.windowText
             font.bold: true
         }
         Label {
             objectName: "queuedLabel"
+            visible: header.jobModel.activeCount > 0
             text: qsTr("%1 queued").arg(header.jobModel.queuedCount)
         }
         Label {
@@ -38,10 +47,11 @@ Pane {
         }
         Label {
             objectName: "totalLabel"
-            text: qsTr("%1 jobs").arg(header.jobModel.count)
+            visible: header.jobModel.count > 0
+            text: header.jobModel.count === 1 ? qsTr("1 job") : qsTr("%1 jobs").arg(header.jobModel.count)
             opacity: 0.8
         }
-        ProgressBar {
+        JobProgressBar {
             objectName: "overallProgress"
             from: 0; to: 100
             value: Math.max(0, header.jobModel.overallProgress)

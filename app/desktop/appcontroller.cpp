@@ -115,7 +115,10 @@ QString AppController::titleFor(double overallProgress, int running, int queued)
     if (overallProgress < 0 || (running == 0 && queued == 0))
         return app;
     const int percent = int(std::floor(overallProgress));
-    const QString what = running > 0 ? tr("%n running", nullptr, running) : tr("%n queued", nullptr, queued);
+    // Both counts when both matter: "1 running" alone hid a queue of twenty behind it.
+    QString what = running > 0 ? tr("%n running", nullptr, running) : tr("%n queued", nullptr, queued);
+    if (running > 0 && queued > 0)
+        what = tr("%1, %2").arg(what, tr("%n queued", nullptr, queued));
     return QStringLiteral("%1% · %2 — %3").arg(percent).arg(what, app);
 }
 

@@ -60,7 +60,8 @@ public:
     QString message() const;
     QString engineError() const;
 
-    // The title for a summary: "42% · 3 running — Clipdeck"; plain "Clipdeck" when nothing runs.
+    // The title for a summary: "42% · 3 running, 2 queued — Clipdeck"; plain "Clipdeck" when
+    // nothing is active.
     static QString titleFor(double overallProgress, int running, int queued);
 
     // The output a person most likely wants of a job (the video, the contact sheet, ...); empty

@@ -17,6 +17,15 @@
 #include <QTextStream>
 #include <QtQml/qqmlextensionplugin.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
 Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
 
@@ -55,6 +64,55 @@ QPalette darkPalette()
     for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
         p.setColor(QPalette::Disabled, role, disabled);
     return p;
+}
+
+// Milliseconds since this process started, for CLIPDECK_REPORT_STARTUP (the start-up benchmark):
+// the kernel's start time, so the dynamic loader, static initialisers and everything before
+// main() count too. /proc/self/stat field 22 (starttime) is in clock ticks since boot
+// (sysconf(_SC_CLK_TCK), 100 per second on Linux), measured on the clock CLOCK_BOOTTIME reads:
+// the resolution is one tick, 10 ms. -1 where there is no /proc.
+qint64 msSinceProcessStart()
+{
+    char buffer[1024];
+    const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    if (n <= 0)
+        return -1;
+    buffer[n] = '\0';
+    // Field 2, the command name in parentheses, may hold spaces: count from its closing ')'.
+    const char *p = std::strrchr(buffer, ')');
+    if (!p)
+        return -1;
+    unsigned long long startTicks = 0;
+    // After ')': field 3 (state) ... field 22 (starttime) is the 20th.
+    if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                    &startTicks) != 1)
+        return -1;
+    const long ticksPerSecond = ::sysconf(_SC_CLK_TCK);
+    timespec now{};
+    if (ticksPerSecond <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+        return -1;
+    const qint64 nowMs = qint64(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+    return nowMs - qint64(startTicks * 1000 / (unsigned long long)ticksPerSecond);
+}
+
+// With CLIPDECK_REPORT_STARTUP=1: "first-frame-ms <N>" on stderr when the window's first frame
+// is on screen (frameSwapped, once). The signal comes from the render thread with the threaded
+// render loop, hence a direct connection and an atomic flag.
+void reportStartupOnFirstFrame(QQuickWindow *window)
+{
+    if (qEnvironmentVariable("CLIPDECK_REPORT_STARTUP") != QLatin1String("1"))
+        return;
+    auto reported = std::make_shared<std::atomic_bool>(false);
+    QObject::connect(window, &QQuickWindow::frameSwapped, window, [reported] {
+        if (reported->exchange(true))
+            return;
+        std::fprintf(stderr, "first-frame-ms %lld\n", static_cast<long long>(msSinceProcessStart()));
+        std::fflush(stderr);
+    }, Qt::DirectConnection);
 }
 
 } // namespace
@@ -101,8 +159,13 @@ int main(int argc, char *argv[])
         {QStringLiteral("data-dir"),
          QStringLiteral("Keep the job database, outputs and settings in DIR instead of the user's data folder."),
          QStringLiteral("DIR")},
+        {QStringLiteral("server"),
+         QStringLiteral("Use the Clipdeck server at URL with the access token TOKEN for this run only; it is "
+                        "not saved in the settings (repeatable)."),
+         QStringLiteral("URL=TOKEN")},
         {QStringLiteral("submit"),
-         QStringLiteral("Start a job on this computer at launch: KIND=FILE[,preset=NAME] (repeatable)."),
+         QStringLiteral("Start a job at launch: KIND=FILE[,preset=NAME][,on=URL] (repeatable). Without on= it "
+                        "runs on this computer; with it, on that server (configured, or given with --server)."),
          QStringLiteral("KIND=FILE")},
         {QStringLiteral("screenshot"),
          QStringLiteral("Save a picture of the window once every submitted job has finished."),
@@ -110,6 +173,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("quit-when-idle"),
          QStringLiteral("Quit once every submitted job has finished (exit code 0: all completed, "
                         "1: one did not, 2: the screenshot could not be written).")},
+        {QStringLiteral("show-settings"), QStringLiteral("Open the Servers dialog at launch.")},
     });
     parser.process(application);
 
@@ -117,7 +181,7 @@ int main(int argc, char *argv[])
     for (const QString &text : parser.values(QStringLiteral("submit"))) {
         const auto s = desktop::ScriptedSubmission::parse(text);
         if (s.kind.isEmpty()) {
-            QTextStream(stderr) << "clipdeck: --submit expects KIND=FILE[,preset=NAME], not " << text << '\n';
+            QTextStream(stderr) << "clipdeck: --submit expects KIND=FILE[,preset=NAME][,on=URL], not " << text << '\n';
             return 2;
         }
         submissions.append(s);
@@ -125,12 +189,23 @@ int main(int argc, char *argv[])
 
     desktop::AppController app(parser.value(QStringLiteral("data-dir")));
     app.start();
+    for (const QString &text : parser.values(QStringLiteral("server"))) {
+        // URL=TOKEN: the first '=' ends the URL (a server address has none; a token may).
+        const qsizetype eq = text.indexOf(u'=');
+        QString error;
+        if (eq <= 0 || app.servers()->addSessionServer(text.left(eq), text.mid(eq + 1), &error).isEmpty()) {
+            QTextStream(stderr) << "clipdeck: --server expects URL=TOKEN"
+                                << (error.isEmpty() ? QString() : QStringLiteral(": ") + error) << '\n';
+            return 2;
+        }
+    }
 
     QQmlApplicationEngine qml;
     // Where qt_add_qml_module puts the modules (RESOURCE_PREFIX /qt/qml); default from Qt 6.5 on.
     qml.addImportPath(QStringLiteral("qrc:/qt/qml"));
     qml.setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(&app)},
-                              {QStringLiteral("paletteOverride"), paletteOverride}});
+                              {QStringLiteral("paletteOverride"), paletteOverride},
+                              {QStringLiteral("showSettingsAtStart"), parser.isSet(QStringLiteral("show-settings"))}});
     QObject::connect(&qml, &QQmlApplicationEngine::objectCreationFailed, &application,
                      [] { QCoreApplication::exit(3); }, Qt::QueuedConnection);
     qml.load(QUrl(QStringLiteral("qrc:/qt/qml/Clipdeck/Main.qml")));
@@ -138,6 +213,7 @@ int main(int argc, char *argv[])
         return 3;
 
     if (auto *window = qobject_cast<QQuickWindow *>(qml.rootObjects().constFirst())) {
+        reportStartupOnFirstFrame(window);
         QObject::connect(app.integration(), &desktop::DesktopIntegration::activateRequested, window, [window] {
             window->show();
             window->raise();

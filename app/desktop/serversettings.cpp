@@ -9,6 +9,8 @@
 #include <QNetworkRequest>
 #include <QSettings>
 
+#include <algorithm>
+
 namespace clipdeck::desktop {
 
 using jobs::JobSource;
@@ -20,7 +22,7 @@ ServerSettings::ServerSettings(QSettings *settings, jobs::JobModel *model, QObje
     for (int i = 0; i < n; ++i) {
         m_settings->setArrayIndex(i);
         Server server{normalizedUrl(m_settings->value(QStringLiteral("url")).toString()),
-                      m_settings->value(QStringLiteral("token")).toString(), {}};
+                      m_settings->value(QStringLiteral("token")).toString(), {}, true};
         if (server.url.isValid())
             m_servers.append(server);
     }
@@ -86,6 +88,8 @@ QVariant ServerSettings::data(const QModelIndex &index, int role) const
         return stateText(source);
     case ErrorRole:
         return source ? source->errorString() : QString();
+    case SessionOnlyRole:
+        return !server.persistent;
     }
     return {};
 }
@@ -93,7 +97,8 @@ QVariant ServerSettings::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> ServerSettings::roleNames() const
 {
     return {{UrlRole, "url"},       {DisplayNameRole, "displayName"}, {SourceIdRole, "sourceId"},
-            {StateRole, "state"},   {StateTextRole, "stateText"},     {ErrorRole, "error"}};
+            {StateRole, "connectionState"},   {StateTextRole, "stateText"},     {ErrorRole, "error"},
+            {SessionOnlyRole, "sessionOnly"}};
 }
 
 bool ServerSettings::addServer(const QString &url, const QString &token)
@@ -110,13 +115,15 @@ bool ServerSettings::addServer(const QString &url, const QString &token)
         }
     }
     beginInsertRows({}, int(m_servers.size()), int(m_servers.size()));
-    Server server{normalized, token.trimmed(), {}};
+    Server server{normalized, token.trimmed(), {}, true};
     server.source = makeSource(server);
     m_servers.append(server);
     endInsertRows();
     save();
     emit countChanged();
     server.source->start();
+    // The form is emptied: a test result would speak of a server no longer in it.
+    clearTest();
     return true;
 }
 
@@ -137,13 +144,56 @@ void ServerSettings::removeServer(int row)
     emit sourcesChanged();
 }
 
+QString ServerSettings::addSessionServer(const QString &url, const QString &token, QString *error)
+{
+    const QUrl normalized = normalizedUrl(url);
+    if (!normalized.isValid()) {
+        if (error)
+            *error = tr("“%1” is not a server address (http://host:port).").arg(url.trimmed());
+        return {};
+    }
+    for (const Server &server : std::as_const(m_servers)) {
+        if (server.url != normalized)
+            continue;
+        if (server.token != token.trimmed()) {
+            if (error)
+                *error = tr("%1 is already configured with another token.").arg(normalized.toString());
+            return {};
+        }
+        return server.source ? server.source->sourceId() : QString();
+    }
+    beginInsertRows({}, int(m_servers.size()), int(m_servers.size()));
+    Server server{normalized, token.trimmed(), {}, false};
+    server.source = makeSource(server);
+    m_servers.append(server);
+    endInsertRows();
+    emit countChanged();
+    server.source->start();
+    return server.source->sourceId();
+}
+
+QString ServerSettings::sourceIdFor(const QString &url) const
+{
+    const QUrl normalized = normalizedUrl(url);
+    for (const Server &server : std::as_const(m_servers)) {
+        if (normalized.isValid() && server.url == normalized && server.source)
+            return server.source->sourceId();
+    }
+    return {};
+}
+
 void ServerSettings::save()
 {
-    m_settings->beginWriteArray(QStringLiteral("servers"), int(m_servers.size()));
-    for (int i = 0; i < m_servers.size(); ++i) {
-        m_settings->setArrayIndex(i);
-        m_settings->setValue(QStringLiteral("url"), m_servers.at(i).url.toString());
-        m_settings->setValue(QStringLiteral("token"), m_servers.at(i).token);
+    // Session servers (addSessionServer) stay out of the settings.
+    const auto kept = std::count_if(m_servers.cbegin(), m_servers.cend(), [](const Server &s) { return s.persistent; });
+    int index = 0;
+    m_settings->beginWriteArray(QStringLiteral("servers"), int(kept));
+    for (const Server &server : std::as_const(m_servers)) {
+        if (!server.persistent)
+            continue;
+        m_settings->setArrayIndex(index++);
+        m_settings->setValue(QStringLiteral("url"), server.url.toString());
+        m_settings->setValue(QStringLiteral("token"), server.token);
     }
     m_settings->endArray();
     m_settings->sync();
@@ -179,7 +229,7 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
             setTest(QStringLiteral("unreachable"),
                     status ? tr("Unreachable: %1 answered HTTP %2 to /healthz — is it a Clipdeck server?")
                                  .arg(base.toString()).arg(status)
-                           : tr("Unreachable: %1").arg(reply->errorString()));
+                           : tr("Unreachable: nothing answers at %1 (%2).").arg(base.toString(), reply->errorString()));
             return;
         }
         QNetworkRequest jobsRequest(endpoint(QStringLiteral("/api/jobs")));
@@ -200,7 +250,8 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
             else if (code)
                 setTest(QStringLiteral("error"), tr("%1 answered HTTP %2 to /api/jobs.").arg(base.toString()).arg(code));
             else
-                setTest(QStringLiteral("unreachable"), tr("Unreachable: %1").arg(authReply->errorString()));
+                setTest(QStringLiteral("unreachable"),
+                        tr("Unreachable: nothing answers at %1 (%2).").arg(base.toString(), authReply->errorString()));
         });
     });
 }
@@ -251,6 +302,15 @@ QString ServerSettings::stateText(const JobSource *source)
     case JobSource::ConnectionState::AuthFailed: return tr("Token refused");
     }
     return tr("Offline");
+}
+
+void ServerSettings::clearTest()
+{
+    if (m_testReply)
+        m_testReply->abort();
+    ++m_testGeneration;
+    if (!m_testState.isEmpty() || !m_testMessage.isEmpty())
+        setTest({}, {});
 }
 
 void ServerSettings::setTest(const QString &state, const QString &message)

@@ -38,6 +38,7 @@ public:
         StateRole,     // "connected", "connecting", "reconnecting", "offline", "auth_failed"
         StateTextRole, // for people: "Reconnecting in 4 s"
         ErrorRole,
+        SessionOnlyRole, // bool: added for this run only (`--server`), not kept in the settings
     };
     Q_ENUM(Role)
 
@@ -59,8 +60,18 @@ public:
     // testMessage, when the URL is not an http(s) URL or is already configured.
     Q_INVOKABLE bool addServer(const QString &url, const QString &token);
     Q_INVOKABLE void removeServer(int row);
+    // A server for this run only (`clipdeck --server URL=TOKEN`): its source joins the model and
+    // starts like any other, but it is never written to the settings, so a scripted run leaves
+    // the user's configuration as it was. A server that is already configured is used as it is
+    // when the token is the same. Returns the source's id; empty, with *error, when the URL is
+    // not an http(s) URL or the server is configured with another token.
+    QString addSessionServer(const QString &url, const QString &token, QString *error = nullptr);
+    // The source id of the configured server at url (as normalizedUrl() reads it); empty if none.
+    QString sourceIdFor(const QString &url) const;
     // GET /healthz, then an authenticated GET /api/jobs: testState/testMessage say what came of it.
     Q_INVOKABLE void testConnection(const QString &url, const QString &token);
+    // Forgets the last test (and drops one under way): the form changed, its result is stale.
+    Q_INVOKABLE void clearTest();
 
     // "http://host:8470" from what a person typed ("host:8470", trailing slashes, ...); invalid
     // when it cannot be an http(s) URL.
@@ -80,6 +91,7 @@ private:
         QUrl url;
         QString token;
         QPointer<jobs::JobSource> source;
+        bool persistent = true; // false: addSessionServer(), not saved
     };
     jobs::JobSource *makeSource(const Server &server);
     void save();

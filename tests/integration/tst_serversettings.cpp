@@ -1,0 +1,169 @@
+// The Servers dialog's controller, ServerSettings (app/desktop/serversettings.h), against the
+// real clipdeck-server (serverfixture.h): "Test connection" says OK for the right token, that
+// the token was refused for a wrong one, and unreachable for a port nobody listens on; a server
+// added in the dialog is saved and connects, one added for the run (--server) is not saved.
+// Every wait is for a state, with a deadline only for failure.
+
+#include "serversettings.h"
+#include "serverfixture.h"
+
+#include "jobs/jobmodel.h"
+
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+using clipdeck::desktop::ServerSettings;
+using namespace serverfixture;
+
+class TestServerSettings : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<ServerProcess> m_server;
+    QString m_base;
+
+    // Waits until the test in flight has an answer; returns the state.
+    static QString settle(ServerSettings &servers)
+    {
+        (void)QTest::qWaitFor([&] { return servers.testState() != QLatin1String("testing"); }, WaitMs);
+        return servers.testState();
+    }
+
+    // A port on 127.0.0.1 that nothing listens on (bound, then let go).
+    static quint16 deadPort()
+    {
+        QTcpServer probe;
+        if (!probe.listen(QHostAddress::LocalHost, 0))
+            return 0;
+        const quint16 port = probe.serverPort();
+        probe.close();
+        return port;
+    }
+
+    static QString stateOf(const ServerSettings &servers, int row)
+    {
+        return servers.data(servers.index(row), ServerSettings::StateRole).toString();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_server = std::make_unique<ServerProcess>(m_dir.path() + QStringLiteral("/server"));
+        QVERIFY(m_server->start());
+        m_base = QStringLiteral("http://127.0.0.1:%1").arg(m_server->port());
+    }
+
+    void testConnectionOk()
+    {
+        QSettings settings(m_dir.path() + QStringLiteral("/ok.ini"), QSettings::IniFormat);
+        clipdeck::jobs::JobModel model;
+        ServerSettings servers(&settings, &model);
+        servers.testConnection(m_base, QString::fromLatin1(alice.token));
+        QCOMPARE(servers.testState(), QStringLiteral("testing"));
+        QCOMPARE(settle(servers), QStringLiteral("ok"));
+        QVERIFY2(servers.testMessage().startsWith(QLatin1String("OK")), qPrintable(servers.testMessage()));
+        // "host:port" as a person types it is the same server.
+        servers.testConnection(m_base.mid(7) + u'/', QString::fromLatin1(alice.token));
+        QCOMPARE(settle(servers), QStringLiteral("ok"));
+    }
+
+    void testConnectionTokenRefused()
+    {
+        QSettings settings(m_dir.path() + QStringLiteral("/refused.ini"), QSettings::IniFormat);
+        clipdeck::jobs::JobModel model;
+        ServerSettings servers(&settings, &model);
+        servers.testConnection(m_base, QStringLiteral("not-a-token-anyone-has"));
+        QCOMPARE(settle(servers), QStringLiteral("auth_failed"));
+        QVERIFY2(servers.testMessage().contains(QLatin1String("Token refused")), qPrintable(servers.testMessage()));
+        servers.testConnection(m_base, QString());
+        QCOMPARE(settle(servers), QStringLiteral("auth_failed"));
+    }
+
+    void testConnectionUnreachable()
+    {
+        const quint16 port = deadPort();
+        QVERIFY(port != 0);
+        QSettings settings(m_dir.path() + QStringLiteral("/dead.ini"), QSettings::IniFormat);
+        clipdeck::jobs::JobModel model;
+        ServerSettings servers(&settings, &model);
+        servers.testConnection(QStringLiteral("http://127.0.0.1:%1").arg(port), QString::fromLatin1(alice.token));
+        QCOMPARE(settle(servers), QStringLiteral("unreachable"));
+        QVERIFY2(servers.testMessage().startsWith(QLatin1String("Unreachable")), qPrintable(servers.testMessage()));
+    }
+
+    void testConnectionNotAnAddress()
+    {
+        QSettings settings(m_dir.path() + QStringLiteral("/bad.ini"), QSettings::IniFormat);
+        clipdeck::jobs::JobModel model;
+        ServerSettings servers(&settings, &model);
+        servers.testConnection(QStringLiteral("ftp://example.com"), QString());
+        QCOMPARE(servers.testState(), QStringLiteral("error"));
+    }
+
+    // Added in the dialog: saved, and its source connects (right token) or says the token was
+    // refused (wrong one) — what the dialog's list shows per server.
+    void addedServersConnectOrSayTokenRefused()
+    {
+        const QString ini = m_dir.path() + QStringLiteral("/added.ini");
+        {
+            QSettings settings(ini, QSettings::IniFormat);
+            clipdeck::jobs::JobModel model;
+            ServerSettings servers(&settings, &model);
+            servers.testConnection(m_base, QString::fromLatin1(alice.token));
+            QCOMPARE(settle(servers), QStringLiteral("ok"));
+            QVERIFY(servers.addServer(m_base, QString::fromLatin1(alice.token)));
+            // The dialog empties its form on success: the old result must not stay under it.
+            QCOMPARE(servers.testState(), QString());
+            QCOMPARE(servers.testMessage(), QString());
+            QVERIFY(!servers.addServer(m_base + u'/', QString::fromLatin1(alice.token))); // the same server
+            QCOMPARE(servers.rowCount(), 1);
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) != QLatin1String("connecting"); }, WaitMs));
+            QCOMPARE(stateOf(servers, 0), QStringLiteral("connected"));
+            QCOMPARE(model.sources().size(), 1);
+
+            // The same server under another name (localhost) with a wrong token.
+            QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QStringLiteral("wrong-token")));
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 1) != QLatin1String("connecting"); }, WaitMs));
+            QCOMPARE(stateOf(servers, 1), QStringLiteral("auth_failed"));
+            QCOMPARE(servers.data(servers.index(1), ServerSettings::StateTextRole).toString(), QStringLiteral("Token refused"));
+        }
+        QSettings reread(ini, QSettings::IniFormat);
+        QCOMPARE(reread.beginReadArray(QStringLiteral("servers")), 2);
+        reread.endArray();
+    }
+
+    // `--server`: for the run only; never written, even when the dialog saves other servers.
+    void sessionServersAreNotSaved()
+    {
+        const QString ini = m_dir.path() + QStringLiteral("/session.ini");
+        {
+            QSettings settings(ini, QSettings::IniFormat);
+            clipdeck::jobs::JobModel model;
+            ServerSettings servers(&settings, &model);
+            QString error;
+            const QString id = servers.addSessionServer(m_base, QString::fromLatin1(alice.token), &error);
+            QVERIFY2(!id.isEmpty(), qPrintable(error));
+            QCOMPARE(servers.sourceIdFor(m_base + u'/'), id);
+            QCOMPARE(servers.addSessionServer(m_base, QString::fromLatin1(alice.token)), id); // the same one again
+            QVERIFY(servers.addSessionServer(m_base, QStringLiteral("another-token"), &error).isEmpty());
+            QVERIFY(servers.data(servers.index(0), ServerSettings::SessionOnlyRole).toBool());
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) == QLatin1String("connected"); }, WaitMs));
+            QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QString::fromLatin1(bob.token)));
+        }
+        QSettings reread(ini, QSettings::IniFormat);
+        QCOMPARE(reread.beginReadArray(QStringLiteral("servers")), 1);
+        reread.setArrayIndex(0);
+        QVERIFY(reread.value(QStringLiteral("url")).toString().contains(QLatin1String("localhost")));
+        reread.endArray();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerSettings)
+
+#include "tst_serversettings.moc"
