@@ -240,7 +240,13 @@ Result runProbe(const Request &request, Control &control)
     if (auto *e = ff::errorOf(reserved))
         return Result{*e, {}};
     OutputFile &file = std::get<OutputFile>(reserved);
-    const QByteArray json = QJsonDocument(toJson(info)).toJson(QJsonDocument::Indented);
+    // The file is a job output, made to be downloaded and shared: it names the input by its file
+    // name, not by a path that only means something on the machine that ran the job (a server's
+    // media folder, a user's home).
+    QJsonObject described = toJson(info);
+    described.remove(QStringLiteral("path"));
+    described.insert(QStringLiteral("file"), QFileInfo(info.path).fileName());
+    const QByteArray json = QJsonDocument(described).toJson(QJsonDocument::Indented);
     if (auto e = writeWholeFile(file.temporaryPath(), json))
         return Result{e, {}};
     if (!control.checkpoint(Progress{1, QStringLiteral("finalising"), 0, info.durationSeconds}))

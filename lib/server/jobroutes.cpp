@@ -123,6 +123,13 @@ void JobRoutes::install(Router &router)
         }
         call.exchange->respondFile(200, headers, std::move(file), 0, size);
     });
+
+    // Here rather than with the other media routes: whether media may go depends on the jobs.
+    router.add("DELETE", QStringLiteral("/api/media/{id}"), Router::Access::Token, [this](const Call &call) {
+        if (const auto error = m_jobs.removeMedia(call.user, call.params.at(0)))
+            return replyError(call, *error);
+        replyEmpty(call, 204);
+    });
 }
 
 } // namespace clipdeck::server

@@ -1,7 +1,8 @@
 #pragma once
 
 // /api/jobs: submit (202 + Location), list (?status=running,pending), one job, the actions
-// (cancel, pause, resume, retry), DELETE of a finished job, and output downloads with Range.
+// (cancel, pause, resume, retry), DELETE of a finished job, output downloads with Range, and
+// DELETE /api/media/{id} (refused while a job not finished uses the media).
 
 namespace clipdeck::server {
 

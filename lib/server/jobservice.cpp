@@ -7,12 +7,16 @@
 #include "server/mediastore.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QSet>
 #include <QUuid>
 
 #include <algorithm>
 #include <cmath>
+
+using namespace Qt::StringLiterals;
 
 namespace clipdeck::server {
 
@@ -30,7 +34,7 @@ ApiError fromJobError(const jobs::Error &e)
 
 } // namespace
 
-JobService::JobService(engine::Engine &engine, JobOwners &owners, const MediaStore &media, const JobView &view,
+JobService::JobService(engine::Engine &engine, JobOwners &owners, MediaStore &media, const JobView &view,
                        QString outputRoot)
     : m_engine(engine), m_owners(owners), m_media(media), m_view(view), m_outputRoot(std::move(outputRoot))
 {
@@ -182,6 +186,22 @@ std::variant<OutputFile, ApiError> JobService::output(const QString &user, const
         return OutputFile{o.path, o.mime.isEmpty() ? QStringLiteral("application/octet-stream") : o.mime, info.size()};
     }
     return ApiError(404, codes::OutputNotFound, QStringLiteral("Job %1 has no output %2.").arg(id, name));
+}
+
+std::optional<ApiError> JobService::removeMedia(const QString &user, const QString &mediaId)
+{
+    const auto media = m_media.find(user, mediaId);
+    if (!media)
+        return ApiError(404, codes::NotFound, u"There is no media %1."_s.arg(mediaId));
+    // A job not finished would fail on a missing input (a paused or queued one, later). Finished
+    // ones keep their outputs; a retry of one fails with file_not_found.
+    for (const jobs::Job &job : m_engine.jobs()) {
+        if (!job.isTerminal() && m_media.idForPath(job.input) == mediaId)
+            return ApiError(409, MediaInUse,
+                            u"Media %1 is used by job %2 (%3): cancel the job or let it finish first."_s.arg(
+                                mediaId, job.id, jobs::statusName(job.status)));
+    }
+    return m_media.remove(*media);
 }
 
 std::optional<Snapshot> JobService::current(const QString &user, const QString &id) const

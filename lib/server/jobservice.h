@@ -9,7 +9,9 @@
 #include "server/apierror.h"
 #include "server/streamhub.h"
 
+#include <QByteArray>
 #include <QJsonObject>
+#include <QLatin1StringView>
 #include <QList>
 #include <QMap>
 #include <QString>
@@ -39,7 +41,7 @@ class JobService
 public:
     enum class Action { Cancel, Pause, Resume, Retry };
 
-    JobService(engine::Engine &engine, JobOwners &owners, const MediaStore &media, const JobView &view, QString outputRoot);
+    JobService(engine::Engine &engine, JobOwners &owners, MediaStore &media, const JobView &view, QString outputRoot);
 
     // body: {"kind", "mediaId", "params"?, "priority"?}
     std::variant<jobs::Job, ApiError> submit(const QString &user, const QJsonObject &body);
@@ -49,6 +51,10 @@ public:
     std::variant<jobs::Job, ApiError> act(const QString &user, const QString &id, Action action);
     std::optional<ApiError> remove(const QString &user, const QString &id);
     std::variant<OutputFile, ApiError> output(const QString &user, const QString &id, const QString &name) const;
+    // DELETE /api/media/{id}: the user's media, file and record, unless a job not finished
+    // uses it (409 media_in_use). Here rather than in the media routes: it depends on the jobs.
+    std::optional<ApiError> removeMedia(const QString &user, const QString &mediaId);
+    static constexpr QLatin1StringView MediaInUse{"media_in_use"};
 
     // For streams: the current snapshot of one job, and what a user stream starts with (every
     // job not finished, and the most recently finished ones), oldest first.
@@ -69,7 +75,7 @@ private:
 
     engine::Engine &m_engine;
     JobOwners &m_owners;
-    const MediaStore &m_media;
+    MediaStore &m_media;
     const JobView &m_view;
     QString m_outputRoot;
 };

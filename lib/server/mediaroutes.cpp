@@ -103,8 +103,12 @@ void MediaRoutes::install(Router &router)
                     }
                     if (const auto *failure = std::get_if<media::Error>(&result)) {
                         m_metrics.countUpload(false, 0);
+                        // FFmpeg's message names the file it read, the server's <id>.part: the
+                        // client knows the file by the name it sent.
+                        const QString message =
+                            m_store.withoutServerPath(failure->message, state->upload->partPath(), state->upload->name());
                         state->upload.reset();
-                        return replyError(state->call, ApiError(422, failure->code, failure->message));
+                        return replyError(state->call, ApiError(422, failure->code, message));
                     }
                     auto committed = m_store.commit(*state->upload, media::toJson(std::get<media::MediaInfo>(result)));
                     if (const auto *e = std::get_if<ApiError>(&committed)) {

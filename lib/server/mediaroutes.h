@@ -1,7 +1,8 @@
 #pragma once
 
 // /api/media: streamed uploads (POST, raw body; the name in X-Filename or ?name=), one media
-// record (GET /api/media/{id}) and the caller's list (GET /api/media).
+// record (GET /api/media/{id}) and the caller's list (GET /api/media). DELETE /api/media/{id}
+// is installed by JobRoutes: whether media may go depends on the jobs using it.
 //
 // An upload is written to disk as it arrives (never held in memory), hashed on the way, probed
 // on a worker thread once complete, and only then kept: 201 with the record. A file FFmpeg

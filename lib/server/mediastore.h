@@ -1,9 +1,14 @@
 #pragma once
 
-// Uploaded media: files in <data-dir>/media named by a server-made id (an upload's name is kept
-// as data, never used as a path), and their records in the server database (owner, name, size,
-// SHA-256, probe). An upload streams to <id>.part, hashed as it arrives; only a probed, complete
-// file is renamed into place and recorded, so a failed or abandoned upload leaves nothing.
+// Uploaded media: files in <data-dir>/media, each in a folder named by a server-made id, and their
+// records in the server database (owner, name, size, SHA-256, probe). The file inside the folder
+// is named after the upload (safeFileName(): sanitised, never a path) because the engine names a
+// job's outputs after its input's base name: "My Clip.mov" gives "My Clip.contact.jpg". Media
+// stored by earlier versions as <id>[.<ext>] directly in the media folder keep working (the
+// record holds the file's path relative to the media folder, whichever the layout).
+//
+// An upload streams to <id>.part, hashed as it arrives; only a probed, complete file is moved
+// into place and recorded, so a failed or abandoned upload leaves nothing.
 
 #include "server/apierror.h"
 
@@ -28,7 +33,8 @@ struct MediaRecord
     QString id;
     QString owner;
     QString name;     // as uploaded (display only)
-    QString file;     // file name in the media directory: "<id>" or "<id>.<ext>"
+    QString file;     // relative to the media directory: "<id>/<safe name>[.<ext>]", or (stored by
+                      // earlier versions) "<id>" or "<id>.<ext>"
     qint64 size = 0;
     QByteArray sha256; // hex
     QByteArray probe;  // compact JSON (lib/media's probe, without the server's path)
@@ -84,6 +90,16 @@ public:
     // A usable display name from what the client sent: the last path component (browsers send
     // "C:\fakepath\clip.mp4"), valid UTF-8, 1 to 255 bytes, no control characters.
     static std::optional<QString> cleanName(const QByteArray &raw, QString *why);
+    // The file name an upload named `name` is stored under (in its own folder): the name's base
+    // without path separators, control or bidi-override characters, leading dots or spaces, at
+    // most MaxBaseBytes of UTF-8 ("media" when nothing is left), then a short alphanumeric
+    // extension of the name, lower-cased, if it has one.
+    static QString safeFileName(const QString &name);
+    static constexpr qsizetype MaxBaseBytes = 120;
+    // `message` (from FFmpeg or the engine, about the file at `path`) with that server path and
+    // the file's own name replaced by `displayName`, and what else it holds of the media
+    // folder's path taken out.
+    QString withoutServerPath(QString message, const QString &path, const QString &displayName) const;
 
     std::unique_ptr<Upload> beginUpload(const QString &owner, const QString &name, QString *error);
     // Moves a finished, probed upload into place and records it.
@@ -93,8 +109,15 @@ public:
     std::optional<MediaRecord> find(const QString &owner, const QString &id) const;
     QList<MediaRecord> list(const QString &owner) const;
     QString pathOf(const MediaRecord &record) const;
-    // The media id of a path in the media directory (what the engine has as a job's input).
+    // The media id of a path in the media directory (what the engine has as a job's input), in
+    // either layout.
     std::optional<QString> idForPath(const QString &path) const;
+    // The record of a path in the media directory, whoever owns it: for the server's own use
+    // (naming the media in messages to its owner), never to decide who may see what.
+    std::optional<MediaRecord> recordForPath(const QString &path) const;
+    // Removes the record, then the file (and its folder). Checking ownership and use by jobs is
+    // the caller's business.
+    std::optional<ApiError> remove(const MediaRecord &record);
 
 private:
     Database &m_database;

@@ -9,11 +9,16 @@
 #include <QCryptographicHash>
 #include <QDirIterator>
 #include <QJsonArray>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
+#include <QUuid>
 
 using namespace serverfixture;
 using clipdeck::jobs::Job;
 using clipdeck::jobs::Status;
+using namespace Qt::StringLiterals;
 
 class tst_ServerRest : public QObject
 {
@@ -30,6 +35,10 @@ private slots:
     void uploadLimit();
     void uploadNameNeverAPath();
     void submitRunDownload();
+    void outputsNamedAfterUpload();
+    void probeOutputWithoutServerPath();
+    void deleteMedia();
+    void oldLayoutDataDir();
     void submitValidation();
     void listFilter();
     void actions();
@@ -42,8 +51,10 @@ private slots:
 private:
     QString upload(const User &user, const QString &path, const QByteArray &name);
     Job runToEnd(const User &user, const QByteArray &json);
+    Job runToEnd(const User &user, const QString &kind, const QString &mediaId, const QByteArray &params = "{}");
     int jobCount(const User &user);
     QStringList mediaFiles() const;
+    void verifyNoServerPath(const QByteArray &body);
 
     QTemporaryDir m_dir;
     std::unique_ptr<ServerProcess> m_server;
@@ -80,17 +91,32 @@ Job tst_ServerRest::runToEnd(const User &user, const QByteArray &json)
     return jobOf(stream.events.last()).value_or(Job());
 }
 
+Job tst_ServerRest::runToEnd(const User &user, const QString &kind, const QString &mediaId, const QByteArray &params)
+{
+    return runToEnd(user, "{\"kind\":\"" + kind.toUtf8() + "\",\"mediaId\":\"" + mediaId.toUtf8() + "\",\"params\":" + params + "}");
+}
+
+// Nothing of the server's data directory in what a client receives.
+void tst_ServerRest::verifyNoServerPath(const QByteArray &body)
+{
+    QVERIFY2(!body.contains(m_dir.path().toUtf8()), body.constData());
+    QVERIFY2(!body.contains("/media/"), body.constData());
+    QVERIFY2(!body.contains(".part"), body.constData());
+}
+
 int tst_ServerRest::jobCount(const User &user)
 {
     return int(m_http.get(m_server->url(QStringLiteral("/api/jobs")), user.token).json().value(QStringLiteral("jobs")).toArray().size());
 }
 
+// Every file under the media folder, relative to it ("<id>/clip.mp4").
 QStringList tst_ServerRest::mediaFiles() const
 {
     QStringList files;
-    QDirIterator it(m_dir.path() + QStringLiteral("/data/media"), QDir::Files);
+    const QDir media(m_dir.path() + QStringLiteral("/data/media"));
+    QDirIterator it(media.path(), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext())
-        files.append(QFileInfo(it.next()).fileName());
+        files.append(media.relativeFilePath(it.next()));
     files.sort();
     return files;
 }
@@ -171,13 +197,16 @@ void tst_ServerRest::uploadAndGetMedia()
     QCOMPARE(probe.value(QStringLiteral("streams")).toArray().size(), 2);
     QVERIFY(probe.value(QStringLiteral("durationSeconds")).toDouble() > 3.5);
     QVERIFY(!probe.contains(QStringLiteral("path"))); // no server paths
+    verifyNoServerPath(r.body);
 
     const Reply again = m_http.get(m_server->url(QStringLiteral("/api/media/") + id), carol.token);
     QCOMPARE(again.status, 200);
     QCOMPARE(again.json(), media);
     const Reply list = m_http.get(m_server->url(QStringLiteral("/api/media")), carol.token);
     QCOMPARE(list.json().value(QStringLiteral("media")).toArray().size(), 1);
-    QVERIFY(mediaFiles().contains(id + QStringLiteral(".mp4")));
+    verifyNoServerPath(list.body);
+    // In a folder of its own, under the upload's name (outputs are named after it).
+    QVERIFY(mediaFiles().contains(id + QStringLiteral("/My Clip.mp4")));
 }
 
 void tst_ServerRest::uploadErrors()
@@ -198,16 +227,24 @@ void tst_ServerRest::uploadErrors()
 
     QFile text(fixtures::textFileNamedMp4());
     QVERIFY(text.open(QIODevice::ReadOnly));
-    r = m_http.send("POST", url, alice.token, text.readAll(), {{"X-Filename", "notes.mp4"}});
+    // The message names the upload as the client sent it, never the server's file.
+    auto message = [](const Reply &reply) { return reply.json().value(u"error"_s).toObject().value(u"message"_s).toString(); };
+    r = m_http.send("POST", url, alice.token, text.readAll(), {{"X-Filename", "my notes.mp4"}});
     QCOMPARE(r.status, 422);
     QCOMPARE(r.errorCode(), QStringLiteral("not_media"));
+    QVERIFY2(message(r).contains(u"my notes.mp4"_s), r.body.constData());
+    verifyNoServerPath(r.body);
     r = m_http.send("POST", url, alice.token, QByteArray(), {{"X-Filename", "empty.mp4"}});
     QCOMPARE(r.status, 422);
     QCOMPARE(r.errorCode(), QStringLiteral("empty_file"));
+    QVERIFY2(message(r).contains(u"empty.mp4"_s), r.body.constData());
+    verifyNoServerPath(r.body);
     QFile random(fixtures::randomBytesFile());
     QVERIFY(random.open(QIODevice::ReadOnly));
-    r = m_http.send("POST", url, alice.token, random.readAll(), {{"X-Filename", "noise.mov"}});
+    r = m_http.send("POST", url, alice.token, random.readAll(), {{"X-Filename", "C%3A%5Cfakepath%5Cnoise.mov"}});
     QCOMPARE(r.status, 422);
+    QVERIFY2(message(r).contains(u"noise.mov"_s), r.body.constData());
+    verifyNoServerPath(r.body);
 
     // Nothing of any of them was kept.
     QCOMPARE(mediaFiles(), before);
@@ -250,11 +287,14 @@ void tst_ServerRest::uploadNameNeverAPath()
     QVERIFY(!id.isEmpty());
     const Reply r = m_http.get(m_server->url(QStringLiteral("/api/media/") + id), carol.token);
     QCOMPARE(r.json().value(QStringLiteral("name")).toString(), QStringLiteral("escape.mp4"));
-    QVERIFY(mediaFiles().contains(id + QStringLiteral(".mp4")));
+    QVERIFY(mediaFiles().contains(id + QStringLiteral("/escape.mp4")));
     QVERIFY(!QFileInfo::exists(m_dir.path() + QStringLiteral("/escape.mp4")));
     const QString odd = upload(carol, m_clip, "clip.$(rm -rf)");
     QVERIFY(!odd.isEmpty());
-    QVERIFY(mediaFiles().contains(odd)); // an unusable extension is simply dropped
+    QVERIFY(mediaFiles().contains(odd + QStringLiteral("/clip"))); // an unusable extension is simply dropped
+    const QString dotted = upload(carol, m_clip, "...hidden.mp4");
+    QVERIFY(!dotted.isEmpty());
+    QVERIFY(mediaFiles().contains(dotted + QStringLiteral("/hidden.mp4"))); // never a hidden file
 }
 
 void tst_ServerRest::submitRunDownload()
@@ -306,6 +346,182 @@ void tst_ServerRest::submitRunDownload()
     const Reply missing = m_http.get(m_server->url(QStringLiteral("/api/jobs/%1/outputs/nope.jpg").arg(done.id)), alice.token);
     QCOMPARE(missing.status, 404);
     QCOMPARE(missing.errorCode(), QStringLiteral("output_not_found"));
+}
+
+void tst_ServerRest::outputsNamedAfterUpload()
+{
+    const QString id = upload(alice, m_clip, "My Clip.mov");
+    QVERIFY(!id.isEmpty());
+    // Two jobs of one media: each writes into its own folder, so both get the plain names.
+    QList<Job> runs;
+    for (int i = 0; i < 2; ++i) {
+        runs.append(runToEnd(alice, u"thumbnails"_s, id, "{\"count\":2}"));
+        QCOMPARE(runs.last().status, Status::Complete);
+        QCOMPARE(runs.last().input, id);
+    }
+    QStringList names;
+    for (const clipdeck::jobs::Output &o : runs.first().outputs)
+        names.append(o.name);
+    QVERIFY2(names.contains(u"My Clip.contact.jpg"_s), qPrintable(names.join(u", ")));
+    QVERIFY2(names.contains(u"My Clip.thumb-01.jpg"_s), qPrintable(names.join(u", ")));
+    for (const Job &run : runs) {
+        QStringList again;
+        for (const clipdeck::jobs::Output &o : run.outputs) {
+            again.append(o.name);
+            QVERIFY2(o.name.startsWith(u"My Clip."_s), qPrintable(o.name));
+            // The URL path is percent-encoded, and it downloads.
+            QCOMPARE(o.path, u"/api/jobs/%1/outputs/%2"_s.arg(run.id, QString::fromLatin1(QUrl::toPercentEncoding(o.name))));
+            QVERIFY(o.path.contains(u"My%20Clip."_s));
+            const Reply file = m_http.get(m_server->url(o.path), alice.token);
+            QCOMPARE(file.status, 200);
+            QCOMPARE(file.body.size(), o.size);
+        }
+        QCOMPARE(again, names);
+    }
+}
+
+void tst_ServerRest::probeOutputWithoutServerPath()
+{
+    const QString name = u"Größe — 1.mov"_s;
+    const QString id = upload(alice, m_clip, QUrl::toPercentEncoding(name));
+    QVERIFY(!id.isEmpty());
+    const Reply record = m_http.get(m_server->url(u"/api/media/"_s + id), alice.token);
+    QCOMPARE(record.json().value(u"name"_s).toString(), name);
+    QVERIFY(!record.json().value(u"probe"_s).toObject().contains(u"path"_s));
+    verifyNoServerPath(record.body);
+
+    const Job done = runToEnd(alice, u"probe"_s, id);
+    QCOMPARE(done.status, Status::Complete);
+    QCOMPARE(done.outputs.size(), 1);
+    const clipdeck::jobs::Output &o = done.outputs.first();
+    QCOMPARE(o.name, u"Größe — 1.probe.json"_s);
+    const Reply file = m_http.get(m_server->url(o.path), alice.token);
+    QCOMPARE(file.status, 200);
+    // The probe names its input by file name (the upload's), never by a server path.
+    QCOMPARE(file.body.size(), o.size);
+    QJsonParseError error;
+    const QJsonObject probe = QJsonDocument::fromJson(file.body, &error).object();
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    QVERIFY(!probe.contains(u"path"_s));
+    QCOMPARE(probe.value(u"file"_s).toString(), name);
+    QCOMPARE(probe.value(u"streams"_s).toArray().size(), 2);
+    verifyNoServerPath(file.body);
+    const Reply part = m_http.get(m_server->url(o.path), alice.token, {{"Range", "bytes=0-9"}});
+    QCOMPARE(part.status, 206);
+    QCOMPARE(part.body, file.body.left(10));
+    QCOMPARE(part.header("Content-Range"), "bytes 0-9/" + QByteArray::number(o.size));
+    const Reply head = m_http.send("HEAD", m_server->url(o.path), alice.token);
+    QCOMPARE(head.header("Content-Length"), QByteArray::number(o.size));
+    // Nor in the snapshot.
+    verifyNoServerPath(m_http.get(m_server->url(u"/api/jobs/"_s + done.id), alice.token).body);
+}
+
+void tst_ServerRest::deleteMedia()
+{
+    const QString id = upload(bob, m_clip, "to delete.mp4");
+    QVERIFY(!id.isEmpty());
+    const QUrl url = m_server->url(u"/api/media/"_s + id);
+    Reply r = m_http.send("DELETE", m_server->url(u"/api/media/no-such-media"_s), bob.token);
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.errorCode(), u"not_found"_s);
+    QCOMPARE(m_http.send("DELETE", url, alice.token).status, 404); // not alice's
+    QCOMPARE(m_http.get(url, bob.token).status, 200);
+
+    // A job not finished uses it: no heavy workers, so a transcode stays queued.
+    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token, "{\"kind\":\"transcode\",\"mediaId\":\"" + id.toUtf8() + "\"}");
+    QCOMPARE(r.status, 202);
+    const QString job = r.json().value(u"jobId"_s).toString();
+    r = m_http.send("DELETE", url, bob.token);
+    QCOMPARE(r.status, 409);
+    QCOMPARE(r.errorCode(), u"media_in_use"_s);
+    QVERIFY(r.json().value(u"error"_s).toObject().value(u"message"_s).toString().contains(job));
+    QCOMPARE(m_http.send("POST", m_server->url(u"/api/jobs/%1/pause"_s.arg(job)), bob.token).status, 200);
+    QCOMPARE(m_http.send("DELETE", url, bob.token).status, 409); // paused is not finished
+    QCOMPARE(m_http.get(url, bob.token).status, 200);
+    QVERIFY(mediaFiles().contains(id + u"/to delete.mp4"_s));
+
+    QCOMPARE(m_http.send("POST", m_server->url(u"/api/jobs/%1/cancel"_s.arg(job)), bob.token).status, 200);
+    QCOMPARE(m_http.send("DELETE", url, bob.token).status, 204);
+    QCOMPARE(m_http.get(url, bob.token).status, 404);
+    for (const QString &file : mediaFiles())
+        QVERIFY2(!file.startsWith(id), qPrintable(file)); // the file and its folder are gone
+    QVERIFY(!QFileInfo::exists(m_dir.path() + u"/data/media/"_s + id));
+    QCOMPARE(m_http.send("DELETE", url, bob.token).status, 404);
+    // The finished job stays, still naming its media by id.
+    QCOMPARE(clipdeck::jobs::decodeJob(m_http.get(m_server->url(u"/api/jobs/"_s + job), bob.token).body).job->input, id);
+    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token, "{\"kind\":\"probe\",\"mediaId\":\"" + id.toUtf8() + "\"}");
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), u"unknown_media"_s);
+}
+
+// A data directory of an earlier version: media stored as media/<id>.<ext>, recorded so.
+void tst_ServerRest::oldLayoutDataDir()
+{
+    const QString dataDir = m_dir.path() + u"/old-data"_s;
+    ServerProcess server(dataDir);
+    QVERIFY(server.start()); // creates the databases
+    QCOMPARE(server.terminate(), 0);
+
+    const QString present = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString missing = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QVERIFY(QFile::copy(m_clip, dataDir + u"/media/"_s + present + u".mp4"_s));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"old-layout"_s);
+        db.setDatabaseName(dataDir + u"/server.sqlite"_s);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        for (const auto &[id, name] : {std::pair{present, u"Old Clip.mp4"_s}, std::pair{missing, u"Lost Clip.mp4"_s}}) {
+            q.prepare(u"INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+            for (const QVariant &v : {QVariant(id), QVariant(u"alice"_s), QVariant(name), QVariant(id + u".mp4"_s),
+                                      QVariant(QFileInfo(m_clip).size()), QVariant(u"00"_s), QVariant(u"{}"_s),
+                                      QVariant(u"2025-01-01T00:00:00.000Z"_s)})
+                q.addBindValue(v);
+            QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+        }
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"old-layout"_s);
+
+    QVERIFY(server.start());
+    const QUrl record = server.url(u"/api/media/"_s + present);
+    QCOMPARE(m_http.get(record, alice.token).json().value(u"name"_s).toString(), u"Old Clip.mp4"_s);
+
+    const Reply submitted = m_http.postJson(server.url(u"/api/jobs"_s), alice.token,
+                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + present.toUtf8() + "\",\"params\":{\"count\":2}}");
+    QCOMPARE(submitted.status, 202);
+    const QString jobId = submitted.json().value(u"jobId"_s).toString();
+    SseClient stream(server.port(), "/api/jobs/" + jobId.toUtf8() + "/stream", bearer(alice));
+    QVERIFY(stream.waitClosed());
+    const Job done = jobOf(stream.events.last()).value();
+    QCOMPARE(done.status, Status::Complete);
+    QCOMPARE(done.input, present);
+    for (const clipdeck::jobs::Output &o : done.outputs) {
+        // Stored under its id, so its outputs keep the id's name.
+        QVERIFY2(o.name.startsWith(present), qPrintable(o.name));
+        QCOMPARE(m_http.get(server.url(o.path), alice.token).status, 200);
+    }
+
+    // A record whose file has gone: the job fails, and its message names the upload, not the
+    // server's file.
+    const Reply lost = m_http.postJson(server.url(u"/api/jobs"_s), alice.token,
+                                       "{\"kind\":\"probe\",\"mediaId\":\"" + missing.toUtf8() + "\"}");
+    QCOMPARE(lost.status, 202);
+    SseClient lostStream(server.port(), "/api/jobs/" + lost.json().value(u"jobId"_s).toString().toUtf8() + "/stream", bearer(alice));
+    QVERIFY(lostStream.waitClosed());
+    const Job failed = jobOf(lostStream.events.last()).value();
+    QCOMPARE(failed.status, Status::Failed);
+    QVERIFY(failed.error);
+    QCOMPARE(failed.error->code, u"file_not_found"_s);
+    QVERIFY2(failed.error->message.contains(u"Lost Clip.mp4"_s), qPrintable(failed.error->message));
+    QVERIFY2(!failed.error->message.contains(dataDir), qPrintable(failed.error->message));
+    QVERIFY2(!failed.error->message.contains(missing + u".mp4"_s), qPrintable(failed.error->message));
+    QVERIFY2(!lostStream.body.contains(dataDir.toUtf8()), lostStream.body.constData());
+
+    QCOMPARE(m_http.send("DELETE", record, alice.token).status, 204);
+    QVERIFY(!QFileInfo::exists(dataDir + u"/media/"_s + present + u".mp4"_s));
+    QCOMPARE(m_http.get(record, alice.token).status, 404);
+    QCOMPARE(server.terminate(), 0);
 }
 
 void tst_ServerRest::submitValidation()

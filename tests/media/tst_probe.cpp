@@ -174,7 +174,11 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(out.size, f.size());
         const QJsonObject written = QJsonDocument::fromJson(f.readAll()).object();
-        QCOMPARE(written, toJson(probeOk(request.inputPath)));
+        // A job output travels: it names the input by file name, never by its path.
+        QJsonObject expected = toJson(probeOk(request.inputPath));
+        expected.remove(QStringLiteral("path"));
+        expected.insert(QStringLiteral("file"), QFileInfo(request.inputPath).fileName());
+        QCOMPARE(written, expected);
         QCOMPARE(control.stages.first(), QStringLiteral("analysing"));
         // Nothing else is left in the folder (no temporary file).
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
