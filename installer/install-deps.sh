@@ -10,6 +10,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools
   qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools
   libqt6sql6-sqlite libqt6opengl6-dev libgl-dev libqt6svg6
+  dbus-daemon  # tests/desktop run on a private session bus (dbus-run-session)
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtquick-dialogs
   qml6-module-qtquick-shapes qml6-module-qtqml-workerscript qml6-module-qtmultimedia

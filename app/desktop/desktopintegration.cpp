@@ -6,6 +6,12 @@
 #include <QIcon>
 #include <QSystemTrayIcon>
 
+#ifdef CLIPDECK_HAVE_DBUS
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QDBusMessage>
+#endif
+
 namespace clipdeck::desktop {
 
 DesktopIntegration::DesktopIntegration(jobs::JobModel *model, QObject *parent)
@@ -41,18 +47,49 @@ std::pair<QString, QString> DesktopIntegration::notificationFor(const QString &c
     }
 }
 
+namespace {
+
+// The desktop's notification service (org.freedesktop.Notifications: GNOME, Plasma, most
+// others), which needs no tray icon. Returns false when there is none to ask.
+bool notifyOverDBus(const QString &title, const QString &text, bool failed)
+{
+#ifdef CLIPDECK_HAVE_DBUS
+    const QString service = QStringLiteral("org.freedesktop.Notifications");
+    QDBusConnection bus = QDBusConnection::sessionBus();
+    if (!bus.isConnected() || !bus.interface() || !bus.interface()->isServiceRegistered(service))
+        return false;
+    QDBusMessage call = QDBusMessage::createMethodCall(service, QStringLiteral("/org/freedesktop/Notifications"),
+                                                       service, QStringLiteral("Notify"));
+    const QVariantMap hints{
+        {QStringLiteral("desktop-entry"), QStringLiteral("clipdeck")},
+        {QStringLiteral("urgency"), QVariant::fromValue(uchar(failed ? 2 : 1))}, // critical / normal
+    };
+    call << QStringLiteral("Clipdeck") << uint(0) << QStringLiteral("clipdeck") << title << text << QStringList()
+         << hints << int(-1);
+    // Asynchronous: a slow notification daemon must not stall the GUI thread.
+    bus.asyncCall(call);
+    return true;
+#else
+    Q_UNUSED(title) Q_UNUSED(text) Q_UNUSED(failed)
+    return false;
+#endif
+}
+
+} // namespace
+
 void DesktopIntegration::onJobFinished(const QString &key, const jobs::Job &job)
 {
-    if (!m_tray)
-        return;
     const int row = m_model->rowOf(key);
     const QString clip = row >= 0 ? m_model->data(m_model->index(row), jobs::JobModel::ClipNameRole).toString()
                                   : QString();
     const auto [title, text] = notificationFor(clip, job);
     if (title.isEmpty())
         return;
+    const bool failed = job.status == jobs::Status::Failed;
+    if (notifyOverDBus(title, text, failed) || !m_tray)
+        return;
     m_tray->showMessage(title, text,
-                        job.status == jobs::Status::Failed ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information,
+                        failed ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information,
                         8000);
 }
 

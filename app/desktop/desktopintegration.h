@@ -1,8 +1,9 @@
 #pragma once
 
 // What the desktop shows of Clipdeck outside its window: a notification when a job completes or
-// fails (QSystemTrayIcon::showMessage, only where a system tray is available; nothing otherwise),
-// and overall progress on the taskbar icon (TaskbarProgress).
+// fails (the desktop's notification service, org.freedesktop.Notifications over D-Bus; else the
+// system tray's balloon where there is a tray; else nothing), and overall progress on the taskbar
+// icon (TaskbarProgress).
 
 #include "taskbarprogress.h"
 
