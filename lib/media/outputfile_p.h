@@ -6,7 +6,10 @@
 
 #include "media/ffmpeg_p.h"
 
+#include <QList>
 #include <QString>
+
+#include <vector>
 
 namespace clipdeck::media {
 
@@ -34,10 +37,55 @@ public:
     Output output(const QString &role, const QString &mimeType) const;
 
 private:
+    friend class OutputSet;
     OutputFile() = default;
+    // Reserves exactly `dir/stem + suffix`: nullopt when that name exists or another job holds it.
+    static ff::Expected<std::optional<OutputFile>> tryReserve(const QString &dir, const QString &stem,
+                                                              const QString &suffix);
     QString m_temporary;
     QString m_final;
     bool m_committed = false;
+};
+
+// The outputs of one operation that makes several (thumbnails + contact sheet + poster, a scene
+// list + its pictures). They share ONE stem, `clip.*` or `clip-2.*`, never a mix: the names are
+// how a user (and the scene list, which names its pictures) tells one job's files from another's,
+// and reserving each file on its own would give `clip.thumb-01.jpg` beside `clip-2.contact.jpg`
+// when only `clip.contact.jpg` existed. Committed all or nothing.
+class OutputSet
+{
+public:
+    OutputSet(const QString &dir, const QString &baseName);
+
+    // Reserves `stem + suffix` and returns its index in the set. The stem is `baseName`, or
+    // `baseName-2`, `-3` ... the first for which none of the set's names exists nor is held by
+    // another job; when a later suffix is taken under the current stem, every reservation moves
+    // (with what was already written to it, by rename) to the next stem where all are free. So
+    // file(i)'s paths may change with each reserve(): take the temporary path right before
+    // writing, and final names only once the last reserve() has returned. Errors:
+    // output_unwritable, disk_full.
+    ff::Expected<int> reserve(const QString &suffix, const QString &role, const QString &mimeType);
+
+    const OutputFile &file(int index) const { return m_files[size_t(index)].file; }
+
+    // Renames every output into place, the first reserved last: an operation reserves the file
+    // that names the others (the scene list) first, so it appears only once they are all there.
+    // On a failure the ones already committed are removed again. Outputs in reservation order.
+    ff::Expected<QList<Output>> commit();
+
+private:
+    std::optional<Error> moveToNextStem();
+    QString stem() const;
+
+    struct Pending
+    {
+        OutputFile file;
+        QString suffix, role, mimeType;
+    };
+    QString m_dir;
+    QString m_baseName;
+    int m_number = 1; // the stem: baseName, or baseName-<number> from 2 on
+    std::vector<Pending> m_files;
 };
 
 // Writes `bytes` as the whole content of `path` (created if missing). POSIX calls rather than

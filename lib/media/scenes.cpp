@@ -229,7 +229,7 @@ struct Scene
     int64_t start = 0;
     int64_t end = 0;     // exclusive
     int64_t picture = 0; // the frame its thumbnail shows
-    QString thumbnail;   // file name, once written
+    int thumbnail = -1;  // its picture's index in the output set, once written
 };
 
 // The frame that shows a scene best: the middle of its settled part (clear of the transitions
@@ -279,12 +279,13 @@ Result runScenes(const Request &request, Control &control)
     std::unique_ptr<VideoReader> reader = std::move(std::get<std::unique_ptr<VideoReader>>(opened));
 
     // Claim the JSON's name first: an unwritable folder fails now, not after the whole decode.
-    auto json = OutputFile::reserve(request.outputDir, request.baseName, QStringLiteral(".scenes.json"));
+    // Reserved first, it is also committed last, once the pictures it names are in place.
+    OutputSet outputs(request.outputDir, request.baseName);
+    auto json = outputs.reserve(QStringLiteral(".scenes.json"), QStringLiteral("scenes"),
+                                QStringLiteral("application/json"));
     if (auto *e = ff::errorOf(json))
         return Result{*e, {}};
-    OutputFile jsonFile = std::move(std::get<OutputFile>(json));
-    const QString jsonName = QFileInfo(jsonFile.finalPath()).fileName();
-    const QString base = jsonName.chopped(int(qstrlen(".scenes.json")));
+    const int jsonIndex = std::get<int>(json);
 
     // --- Analysis: every frame, scaled down to the detector's size. ---
     Reporter reporter(control);
@@ -341,7 +342,6 @@ Result runScenes(const Request &request, Control &control)
 
     // --- Thumbnails: seek to each scene's picture (or decode on to it when no keyframe lies
     // between), scale, encode as JPEG. ---
-    std::vector<OutputFile> thumbnailFiles;
     if (settings.thumbnails) {
         const QString stage = QStringLiteral("thumbnails");
         reader->setSkipLoopFilterOnNonReference(false); // these pictures are looked at
@@ -400,19 +400,18 @@ Result runScenes(const Request &request, Control &control)
                 return Result{Error{errors::EncoderFailed,
                                     QStringLiteral("The picture cannot be scaled for its thumbnail.")}, {}};
             }
-            auto reserved = OutputFile::reserve(request.outputDir, base,
-                                                QStringLiteral(".scene-%1.jpg").arg(i + 1, 3, 10, QLatin1Char('0')));
+            auto reserved = outputs.reserve(QStringLiteral(".scene-%1.jpg").arg(i + 1, 3, 10, QLatin1Char('0')),
+                                            QStringLiteral("thumbnail"), QStringLiteral("image/jpeg"));
             if (auto *e = ff::errorOf(reserved))
                 return Result{*e, {}};
-            OutputFile file = std::move(std::get<OutputFile>(reserved));
-            if (auto e = writeImage(scaled, ImageFormat::Jpeg, file.temporaryPath()))
+            scene.thumbnail = std::get<int>(reserved);
+            if (auto e = writeImage(scaled, ImageFormat::Jpeg, outputs.file(scene.thumbnail).temporaryPath()))
                 return Result{e, {}};
-            scene.thumbnail = QFileInfo(file.finalPath()).fileName();
-            thumbnailFiles.push_back(std::move(file));
         }
     }
 
-    // --- The JSON. ---
+    // --- The JSON. Every name is reserved by now, so the set's names are settled. ---
+    auto fileName = [&](int index) { return QFileInfo(outputs.file(index).finalPath()).fileName(); };
     auto seconds = [&](int64_t frame) { return rounded(frame >= frames ? duration : times[size_t(frame)]); };
     QJsonArray scenesJson;
     for (size_t i = 0; i < sceneList.size(); ++i) {
@@ -423,7 +422,7 @@ Result runScenes(const Request &request, Control &control)
             {QStringLiteral("startFrame"), qint64(s.start)},
             {QStringLiteral("endSeconds"), seconds(s.end)},
             {QStringLiteral("endFrame"), qint64(s.end)},
-            {QStringLiteral("thumbnail"), s.thumbnail.isEmpty() ? QJsonValue() : QJsonValue(s.thumbnail)},
+            {QStringLiteral("thumbnail"), s.thumbnail < 0 ? QJsonValue() : QJsonValue(fileName(s.thumbnail))},
         });
     }
     QJsonArray boundariesJson;
@@ -443,33 +442,17 @@ Result runScenes(const Request &request, Control &control)
         {QStringLiteral("scenes"), scenesJson},
         {QStringLiteral("boundaries"), boundariesJson},
     };
-    if (auto e = writeWholeFile(jsonFile.temporaryPath(), QJsonDocument(document).toJson(QJsonDocument::Indented)))
+    const QByteArray jsonText = QJsonDocument(document).toJson(QJsonDocument::Indented);
+    if (auto e = writeWholeFile(outputs.file(jsonIndex).temporaryPath(), jsonText))
         return Result{e, {}};
     if (!reporter.report(1.0, settings.thumbnails ? QStringLiteral("thumbnails") : analysing, times.back(), true))
         return Result{canceled(), {}};
 
-    // --- Commit: thumbnails first, the JSON that names them last; all or nothing. ---
-    Result result;
-    QStringList committed;
-    auto undo = [&] {
-        for (const QString &path : std::as_const(committed))
-            QFile::remove(path);
-    };
-    for (OutputFile &file : thumbnailFiles) {
-        if (auto e = file.commit()) {
-            undo();
-            return Result{e, {}};
-        }
-        committed.append(file.finalPath());
-    }
-    if (auto e = jsonFile.commit()) {
-        undo();
-        return Result{e, {}};
-    }
-    result.outputs.append(jsonFile.output(QStringLiteral("scenes"), QStringLiteral("application/json")));
-    for (const OutputFile &file : thumbnailFiles)
-        result.outputs.append(file.output(QStringLiteral("thumbnail"), QStringLiteral("image/jpeg")));
-    return result;
+    // --- Commit: all or nothing. ---
+    auto committed = outputs.commit();
+    if (auto *e = ff::errorOf(committed))
+        return Result{*e, {}};
+    return Result{std::nullopt, std::get<QList<Output>>(committed)};
 }
 
 } // namespace clipdeck::media

@@ -616,45 +616,15 @@ std::optional<Error> Thumbnailer::run()
     return std::nullopt;
 }
 
-// Reserves, writes and finally commits the outputs; nothing stays behind unless all succeed.
-class OutputSet
+// Reserves an output of the set and writes the picture to it; committed with the others.
+std::optional<Error> addImage(OutputSet &outputs, const QString &suffix, const QString &role, const QString &mime,
+                              const AVFrame *picture, ImageFormat format)
 {
-public:
-    std::optional<Error> add(const Request &request, const QString &suffix, const QString &role, const QString &mime,
-                             const AVFrame *picture, ImageFormat format)
-    {
-        auto reserved = OutputFile::reserve(request.outputDir, request.baseName, suffix);
-        if (auto *e = ff::errorOf(reserved))
-            return *e;
-        auto file = std::move(std::get<OutputFile>(reserved));
-        if (auto e = writeImage(picture, format, file.temporaryPath(), JpegQuality))
-            return e;
-        m_files.push_back(Pending{std::move(file), role, mime});
-        return std::nullopt;
-    }
-
-    ff::Expected<QList<Output>> commit()
-    {
-        QList<Output> outputs;
-        for (auto &p : m_files) {
-            if (auto e = p.file.commit()) {
-                for (const auto &done : std::as_const(outputs))
-                    QFile::remove(done.path);
-                return *e;
-            }
-            outputs.append(p.file.output(p.role, p.mime));
-        }
-        return outputs;
-    }
-
-private:
-    struct Pending
-    {
-        OutputFile file;
-        QString role, mime;
-    };
-    std::vector<Pending> m_files;
-};
+    auto reserved = outputs.reserve(suffix, role, mime);
+    if (auto *e = ff::errorOf(reserved))
+        return *e;
+    return writeImage(picture, format, outputs.file(std::get<int>(reserved)).temporaryPath(), JpegQuality);
+}
 
 } // namespace
 
@@ -697,12 +667,12 @@ Result runThumbnails(const Request &request, Control &control)
     const QString ext = imageSuffix(options.format);
     const QString mime = imageMimeType(options.format);
     const auto &thumbs = thumbnailer.thumbnails;
-    OutputSet outputs;
+    OutputSet outputs(request.outputDir, request.baseName);
     if (options.frames) {
         const int digits = std::max(2, int(QString::number(thumbs.size()).size()));
         for (size_t i = 0; i < thumbs.size(); ++i) {
             const QString suffix = QStringLiteral(".thumb-%1.%2").arg(qulonglong(i + 1), digits, 10, QChar(u'0')).arg(ext);
-            if (auto e = outputs.add(request, suffix, QStringLiteral("thumbnail"), mime, thumbs[i].picture.get(), options.format))
+            if (auto e = addImage(outputs, suffix, QStringLiteral("thumbnail"), mime, thumbs[i].picture.get(), options.format))
                 return Result{*e, {}};
         }
     }
@@ -711,8 +681,8 @@ Result runThumbnails(const Request &request, Control &control)
                                            thumbnailer.duration);
         if (!sheet)
             return Result{Error{errors::Internal, QStringLiteral("Out of memory making the contact sheet.")}, {}};
-        if (auto e = outputs.add(request, QStringLiteral(".contact.") + ext, QStringLiteral("contact_sheet"), mime, sheet.get(),
-                                 options.format))
+        if (auto e = addImage(outputs, QStringLiteral(".contact.") + ext, QStringLiteral("contact_sheet"), mime, sheet.get(),
+                               options.format))
             return Result{*e, {}};
     }
     if (options.poster && thumbnailer.posterSource) {
@@ -729,7 +699,7 @@ Result runThumbnails(const Request &request, Control &control)
         }
         if (!poster)
             return Result{Error{errors::Internal, QStringLiteral("The poster picture cannot be scaled.")}, {}};
-        if (auto e = outputs.add(request, QStringLiteral(".poster.") + ext, QStringLiteral("poster"), mime, poster, options.format))
+        if (auto e = addImage(outputs, QStringLiteral(".poster.") + ext, QStringLiteral("poster"), mime, poster, options.format))
             return Result{*e, {}};
     }
 

@@ -55,6 +55,16 @@ class TestEngineJobSource : public QObject
         return s;
     }
 
+    // What the desktop's monitor runs on for local jobs: an Engine on this test's folder whose
+    // EngineJobSource feeds a JobModel. The tests open the engine and start the source themselves.
+    struct Monitor
+    {
+        explicit Monitor(EngineSettings settings) : engine(std::move(settings)) { model.addSource(&source); }
+        Engine engine;
+        EngineJobSource source{&engine};
+        JobModel model;
+    };
+
 private slots:
     void initTestCase()
     {
@@ -86,11 +96,9 @@ private slots:
 
     void submittedJobRunsToCompleteInTheModel()
     {
-        Engine engine(settings());
+        Monitor monitor(settings());
+        auto &[engine, source, model] = monitor;
         QVERIFY(engine.open());
-        EngineJobSource source(&engine);
-        JobModel model;
-        model.addSource(&source);
         source.start();
         QSignalSpy finished(&model, &JobModel::jobFinished);
         QSignalSpy failed(&model, &JobModel::actionFailed);
@@ -146,11 +154,9 @@ private slots:
 
     void cancelThroughTheModelsKey()
     {
-        Engine engine(settings());
+        Monitor monitor(settings());
+        auto &[engine, source, model] = monitor;
         QVERIFY(engine.open());
-        EngineJobSource source(&engine);
-        JobModel model;
-        model.addSource(&source);
         source.start();
         QSignalSpy failed(&model, &JobModel::actionFailed);
 
@@ -186,11 +192,9 @@ private slots:
 
     void refusedSubmission()
     {
-        Engine engine(settings());
+        Monitor monitor(settings());
+        auto &[engine, source, model] = monitor;
         QVERIFY(engine.open());
-        EngineJobSource source(&engine);
-        JobModel model;
-        model.addSource(&source);
         source.start();
         QSignalSpy refused(&source, &JobSource::submitFailed);
         QSignalSpy failed(&model, &JobModel::actionFailed);
@@ -233,11 +237,9 @@ private slots:
             engine.shutdown();
         }
 
-        Engine engine(settings());
+        Monitor monitor(settings());
+        auto &[engine, source, model] = monitor;
         QVERIFY(engine.open());
-        EngineJobSource source(&engine);
-        JobModel model;
-        model.addSource(&source);
         QSignalSpy finished(&model, &JobModel::jobFinished);
         QCOMPARE(model.rowCount(), 0); // nothing until started
         source.start();

@@ -2,6 +2,7 @@
 // codes, --events in SSE wire format, Ctrl-C) and `probe`.
 
 #include "mediafixtures.h"
+#include "processrunner.h"
 
 #include "jobs/jobjson.h"
 #include "jobs/jobstream.h"
@@ -25,29 +26,11 @@ class TestCliRender : public QObject
     Q_OBJECT
 
 private:
-    struct Run
-    {
-        int exitCode = -1;
-        QByteArray out;
-        QByteArray err;
-    };
+    using Run = fixtures::ProcessRun;
 
     static QString cli() { return qEnvironmentVariable("CLIPDECK_BIN_DIR") + QStringLiteral("/clipdeck-cli"); }
 
-    static Run run(const QStringList &args, int timeoutMs = 120000)
-    {
-        QProcess p;
-        p.start(cli(), args);
-        Run r;
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = p.readAllStandardOutput();
-        r.err = p.readAllStandardError();
-        return r;
-    }
+    static Run run(const QStringList &args, int timeoutMs = 120000) { return fixtures::runProcess(cli(), args, timeoutMs); }
 
     static QStringList visibleFiles(const QString &dir)
     {

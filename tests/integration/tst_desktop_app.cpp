@@ -8,6 +8,7 @@
 // gives up at once and says why.
 
 #include "mediafixtures.h"
+#include "processrunner.h"
 #include "serverfixture.h"
 
 #include <QDir>
@@ -31,27 +32,11 @@ class TestDesktopApp : public QObject
 private:
     static QString app() { return qEnvironmentVariable("CLIPDECK_BIN_DIR") + QStringLiteral("/clipdeck"); }
 
-    struct Run
-    {
-        int exitCode = -1;
-        QByteArray out;
-        QByteArray err;
-    };
+    using Run = fixtures::ProcessRun;
 
     static Run run(const QStringList &args, const QProcessEnvironment &env, int timeoutMs = 180000)
     {
-        QProcess p;
-        p.setProcessEnvironment(env);
-        p.start(app(), args);
-        Run r;
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = p.readAllStandardOutput();
-        r.err = p.readAllStandardError();
-        return r;
+        return fixtures::runProcess(app(), args, timeoutMs, env);
     }
 
     static QProcessEnvironment offscreen(const QString &home)

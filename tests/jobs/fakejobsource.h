@@ -6,6 +6,7 @@
 #include "jobs/job.h"
 #include "jobs/jobsource.h"
 
+#include <QAbstractItemModel>
 #include <QStringList>
 
 class FakeJobSource : public clipdeck::jobs::JobSource
@@ -73,4 +74,13 @@ inline clipdeck::jobs::Job makeJob(const QString &id, qint64 seq,
     j.createdAt = QDateTime::fromSecsSinceEpoch(1700000000).toUTC();
     j.updatedAt = j.createdAt.addSecs(seq);
     return j;
+}
+
+// One role's values down the rows of `model` (column 0), as strings: ids, keys ... in row order.
+inline QStringList roleValues(const QAbstractItemModel &model, int role)
+{
+    QStringList list;
+    for (int i = 0; i < model.rowCount(); ++i)
+        list.append(model.index(i, 0).data(role).toString());
+    return list;
 }

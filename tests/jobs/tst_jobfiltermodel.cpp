@@ -24,10 +24,7 @@ namespace {
 
 QStringList jobIds(const QAbstractItemModel &model)
 {
-    QStringList list;
-    for (int i = 0; i < model.rowCount(); ++i)
-        list.append(model.index(i, 0).data(JobModel::JobIdRole).toString());
-    return list;
+    return roleValues(model, JobModel::JobIdRole);
 }
 
 } // namespace

@@ -21,10 +21,7 @@ QString key(const QString &source, const QString &id)
 
 QStringList keys(const JobModel &model)
 {
-    QStringList list;
-    for (int i = 0; i < model.rowCount(); ++i)
-        list.append(model.index(i).data(JobModel::KeyRole).toString());
-    return list;
+    return roleValues(model, JobModel::KeyRole);
 }
 
 // (first row, last row) of each dataChanged.

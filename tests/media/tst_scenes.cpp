@@ -371,6 +371,55 @@ private slots:
         QCOMPARE(existing.readAll(), QByteArray("keep me"));
     }
 
+    // One job's outputs share one name: when any of `<base>.*` is taken, all are `<base>-2.*`,
+    // and the scene list names the pictures by their final names.
+    void oneJobsOutputsShareOneName_data()
+    {
+        QTest::addColumn<QString>("taken"); // after the base name
+        QTest::newRow("scene list exists") << QStringLiteral(".scenes.json");
+        QTest::newRow("a scene picture exists") << QStringLiteral(".scene-003.jpg");
+        // Another job's reservation (its temporary file) of the third picture: met after the
+        // JSON is reserved and two pictures are written, so the set moves on with them.
+        QTest::newRow("held by another job") << QStringLiteral(".scene-003.partial.jpg");
+    }
+    void oneJobsOutputsShareOneName()
+    {
+        QFETCH(QString, taken);
+        const QString base = QFileInfo(m_cuts.path).completeBaseName();
+        const QString takenName = (taken.contains(u".partial.") ? QStringLiteral(".") : QString()) + base + taken;
+        QFile existing(m_out.filePath(takenName));
+        QVERIFY(existing.open(QIODevice::WriteOnly));
+        existing.write("keep me");
+        existing.close();
+        const Result result = run(m_cuts.path);
+        QVERIFY(!result.error);
+        QVERIFY(result.outputs.size() >= 4);
+        const QString stem = base + QStringLiteral("-2");
+        QCOMPARE(QFileInfo(result.outputs.first().path).fileName(), stem + QStringLiteral(".scenes.json"));
+        const QJsonArray scenesArray = scenesJson(result).value(QStringLiteral("scenes")).toArray();
+        QCOMPARE(result.outputs.size(), scenesArray.size() + 1);
+        QStringList expected{stem + QStringLiteral(".scenes.json")};
+        for (int i = 0; i < scenesArray.size(); ++i) {
+            const QString name = stem + QStringLiteral(".scene-%1.jpg").arg(i + 1, 3, 10, QLatin1Char('0'));
+            const Output &o = result.outputs[i + 1];
+            QCOMPARE(QFileInfo(o.path).fileName(), name);
+            QCOMPARE(scenesArray[i].toObject().value(QStringLiteral("thumbnail")).toString(), name);
+            QCOMPARE(o.size, QFileInfo(o.path).size());
+            auto image = VideoReader::open(o.path); // written content moved along
+            QVERIFY(!ff::errorOf(image));
+            QCOMPARE(std::get<std::unique_ptr<VideoReader>>(image)->width(), 320);
+            expected << name;
+        }
+        // Nothing else left: no `<base>.*` output, no temporary file; the taken file untouched.
+        expected << takenName;
+        expected.sort();
+        QStringList files = outputFiles();
+        files.sort();
+        QCOMPARE(files, expected);
+        QVERIFY(existing.open(QIODevice::ReadOnly));
+        QCOMPARE(existing.readAll(), QByteArray("keep me"));
+    }
+
     void clipOfAFewFrames()
     {
         // Five frames: too short for any boundary, still one scene with its thumbnail.

@@ -383,6 +383,48 @@ private slots:
         QCOMPARE(sheetOnly.outputs[0].role, QStringLiteral("contact_sheet"));
     }
 
+    // One job's outputs share one name: when any of `clip.*` is taken, all are `clip-2.*`.
+    void oneJobsOutputsShareOneName_data()
+    {
+        QTest::addColumn<QString>("taken");
+        QTest::newRow("contact sheet exists") << QStringLiteral("clip.contact.jpg");
+        QTest::newRow("poster exists") << QStringLiteral("clip.poster.jpg");
+        // Another job's reservation (its temporary file) of the third thumbnail: met after two
+        // pictures are written, so the set moves on to `clip-2` with what it wrote.
+        QTest::newRow("held by another job") << QStringLiteral(".clip.thumb-03.partial.jpg");
+    }
+
+    void oneJobsOutputsShareOneName()
+    {
+        QFETCH(QString, taken);
+        QTemporaryDir dir;
+        QFile existing(dir.filePath(taken));
+        QVERIFY(existing.open(QIODevice::WriteOnly));
+        existing.write("keep me");
+        existing.close();
+        const Result r = run(fixtures::basicClip(4.0), dir.path(), {});
+        QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
+        QCOMPARE(r.outputs.size(), 10); // 8 thumbnails, sheet, poster
+        QStringList expected;
+        for (int i = 1; i <= 8; ++i)
+            expected << QStringLiteral("clip-2.thumb-%1.jpg").arg(i, 2, 10, QChar(u'0'));
+        expected << QStringLiteral("clip-2.contact.jpg") << QStringLiteral("clip-2.poster.jpg");
+        QStringList names;
+        for (const auto &o : r.outputs) {
+            names << QFileInfo(o.path).fileName();
+            QCOMPARE(o.size, QFileInfo(o.path).size());
+            QCOMPARE(decodeImage(o.path).codec, QStringLiteral("mjpeg")); // written content moved along
+        }
+        QCOMPARE(names, expected);
+        // Nothing else left: no `clip.*` output, no temporary file; the taken file untouched.
+        QStringList all = expected;
+        all << taken;
+        all.sort();
+        QCOMPARE(filesIn(dir.path()), all);
+        QVERIFY(existing.open(QIODevice::ReadOnly));
+        QCOMPARE(existing.readAll(), QByteArray("keep me"));
+    }
+
     void countBeyondTheGridGrowsRows()
     {
         QTemporaryDir dir;
