@@ -45,6 +45,7 @@ Connection::Connection(Server *server, int fd, const QHostAddress &peer)
 
 Connection::~Connection()
 {
+    m_server->d->deadlines.remove(*this);
     if (m_exchange)
         m_exchange->m_connection = nullptr;
     if (m_fd >= 0) {
@@ -73,6 +74,27 @@ void Connection::setReadDeadline(Deadline kind, int timeoutMs)
 {
     m_readDeadlineKind = kind;
     m_readDeadline = kind == Deadline::None || timeoutMs <= 0 ? 0 : now() + timeoutMs;
+    armDeadline();
+}
+
+void Connection::setSendDeadline(qint64 deadline)
+{
+    if (m_sendDeadline == deadline)
+        return;
+    m_sendDeadline = deadline;
+    armDeadline();
+}
+
+// Called on every deadline change (every request, body piece and blocked write): O(1) in the
+// wheel, and a store only when the deadline moves later, which is what it mostly does.
+void Connection::armDeadline()
+{
+    if (m_phase == Phase::Closed)
+        return;
+    qint64 earliest = m_readDeadline;
+    if (m_sendDeadline > 0 && (earliest == 0 || m_sendDeadline < earliest))
+        earliest = m_sendDeadline;
+    m_server->d->armDeadline(this, earliest);
 }
 
 // ---- input ------------------------------------------------------------------------------------
@@ -402,7 +424,7 @@ void Connection::flush()
     // never per write (a write to an empty queue goes straight to the socket).
     if (m_out.isEmpty()) {
         setInterest(Readiness::Write, false);
-        m_sendDeadline = 0;
+        setSendDeadline(0);
         if ((m_response == Response::Complete && m_closeAfter) || m_streamEnding)
             startLinger();
         return;
@@ -410,8 +432,8 @@ void Connection::flush()
     setInterest(Readiness::Write, true);
     if (m_phase == Phase::Closed)
         return;
-    if (progressed || m_sendDeadline == 0)
-        m_sendDeadline = now() + m_server->d->settings.sendTimeoutMs;
+    if ((progressed || m_sendDeadline == 0) && m_server->d->settings.sendTimeoutMs > 0)
+        setSendDeadline(now() + m_server->d->settings.sendTimeoutMs);
     if (m_maxQueued > 0 && m_queued > m_maxQueued)
         scheduleClose(CloseReason::SendBufferFull);
 }
@@ -669,6 +691,14 @@ void Connection::checkTimeouts(qint64 t)
 {
     if (m_phase == Phase::Closed)
         return;
+    expireDeadlines(t);
+    // The wheel handed the entry back disarmed: whatever deadline is left (the other one, or a
+    // new one set while acting on this one) goes back in.
+    armDeadline();
+}
+
+void Connection::expireDeadlines(qint64 t)
+{
     if (m_sendDeadline > 0 && t >= m_sendDeadline) {
         ++m_server->d->counters.timedOut;
         scheduleClose(CloseReason::Timeout);
@@ -722,6 +752,7 @@ void Connection::scheduleClose(CloseReason reason)
     m_phase = Phase::Closed;
     m_closeReason = reason;
     m_readDeadline = m_sendDeadline = 0;
+    m_server->d->deadlines.remove(*this);
     // The socket goes now, out of the readiness set first (its descriptor may be reused at once);
     // the exchange hears of it from the event loop (see exchange.h).
     if (m_fd >= 0) {

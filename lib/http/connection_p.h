@@ -8,6 +8,7 @@
 // is buffered only when a read ends mid-request, and the output queue holds shared byte arrays,
 // never copies.
 
+#include "http/deadlinewheel.h"
 #include "http/exchange.h"
 #include "http/readiness_p.h"
 #include "http/requestparser.h"
@@ -24,7 +25,8 @@
 
 namespace clipdeck::http {
 
-class Connection : public QObject
+// A DeadlineWheel::Entry: the server's wheel holds its earliest deadline (read or send).
+class Connection : public QObject, public DeadlineWheel::Entry
 {
 public:
     Connection(Server *server, int fd, const QHostAddress &peer);
@@ -43,6 +45,8 @@ public:
     void setMaxQueuedBytes(qint64 bytes) { m_maxQueued = bytes; }
 
     // --- for Server
+    // The connection's deadline (from the server's DeadlineWheel) has come: acts on whichever
+    // of its deadlines is due and arms the next one.
     void checkTimeouts(qint64 now);
     // Server::closeAll: close now when nothing is under way, else after the current response.
     void closeWhenDone();
@@ -82,6 +86,9 @@ private:
     void maybeFinishExchange();
     void startLinger();
     void setReadDeadline(Deadline kind, int timeoutMs);
+    void setSendDeadline(qint64 deadline);
+    void expireDeadlines(qint64 now);
+    void armDeadline(); // the earlier of the read and send deadlines, into the server's wheel
     void scheduleClose(CloseReason reason);
     void finalize();
 

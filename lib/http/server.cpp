@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,13 +56,41 @@ QByteArray reasonPhrase(int status)
 }
 
 Server::Private::Private(Server *server, ServerSettings s)
-    : q(server), settings(std::move(s)), listener([this](int fd) { accept(fd); })
+    : q(server), settings(std::move(s)), listener([this](int fd) { accept(fd); }), deadlines(tickMs(settings))
 {
     clock.start();
-    const int shortest = std::min({settings.headerTimeoutMs, settings.idleTimeoutMs, settings.bodyTimeoutMs,
-                                   settings.sendTimeoutMs, settings.lingerMs});
-    sweep.setInterval(std::clamp(shortest / 4, 50, 1000));
+    sweep.setInterval(int(deadlines.granularity()));
     graceTimer.setSingleShot(true);
+}
+
+// An eighth of the shortest timeout: a deadline is acted on at most that much late.
+qint64 Server::Private::tickMs(const ServerSettings &settings)
+{
+    int shortest = std::numeric_limits<int>::max();
+    for (const int ms : {settings.headerTimeoutMs, settings.idleTimeoutMs, settings.bodyTimeoutMs,
+                         settings.sendTimeoutMs, settings.lingerMs}) {
+        if (ms > 0)
+            shortest = std::min(shortest, ms);
+    }
+    return std::clamp(shortest / 8, 10, 1000);
+}
+
+void Server::Private::armDeadline(Connection *connection, qint64 deadline)
+{
+    deadlines.arm(*connection, deadline);
+    if (deadline > 0 && !sweep.isActive())
+        sweep.start();
+}
+
+void Server::Private::expireDeadlines()
+{
+    const qint64 now = clock.elapsed();
+    // Closing only schedules the removal (no connection is deleted under this loop), and a
+    // connection that closes leaves the wheel.
+    while (DeadlineWheel::Entry *entry = deadlines.takeExpired(now))
+        static_cast<Connection *>(entry)->checkTimeouts(now);
+    if (deadlines.isEmpty())
+        sweep.stop();
 }
 
 void Server::Private::accept(int fd)
@@ -135,12 +164,7 @@ std::pair<QByteArray, QByteArray> Server::Private::errorBody(int status, const Q
 
 Server::Server(ServerSettings settings, QObject *parent) : QObject(parent), d(std::make_unique<Private>(this, std::move(settings)))
 {
-    connect(&d->sweep, &QTimer::timeout, this, [this] {
-        const qint64 now = d->clock.elapsed();
-        // Closing only schedules the removal, so the list does not change under the loop.
-        for (Connection *c : std::as_const(d->connections))
-            c->checkTimeouts(now);
-    });
+    connect(&d->sweep, &QTimer::timeout, this, [this] { d->expireDeadlines(); });
     connect(&d->graceTimer, &QTimer::timeout, this, [this] {
         for (Connection *c : std::as_const(d->connections))
             c->forceClose();
@@ -177,10 +201,8 @@ bool Server::listen(const QHostAddress &address, quint16 port)
     // Thousands of clients may connect at once (a load test, everyone reconnecting after a
     // restart): a short backlog would turn that into SYN retries of a second or more.
     d->listener.setListenBacklogSize(4096);
-    if (!d->listener.listen(address, port))
-        return false;
-    d->sweep.start();
-    return true;
+    // The deadline timer starts with the first deadline armed (a connection's header timeout).
+    return d->listener.listen(address, port);
 }
 
 QString Server::errorString() const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/deadlinewheel.h"
 #include "http/readiness_p.h"
 #include "http/server.h"
 
@@ -35,8 +36,12 @@ struct Server::Private
     ResponseObserver observer;
     std::unique_ptr<Readiness> readiness = Readiness::create(); // the connections' sockets
     QList<Connection *> connections;
-    QTimer sweep; // checks every connection's deadlines: one timer, not one per connection
     QElapsedTimer clock;
+    // Every connection's earliest deadline, and one timer that takes what expired: a tick costs
+    // what is due, not the number of connections (deadlinewheel.h). The timer runs only while
+    // some deadline is armed.
+    DeadlineWheel deadlines;
+    QTimer sweep;
     ServerStats counters;
     bool closingAll = false;
     std::function<void()> closeAllDone;
@@ -45,8 +50,12 @@ struct Server::Private
     mutable QByteArray date;
 
     Private(Server *server, ServerSettings s);
+    static qint64 tickMs(const ServerSettings &settings);
     void accept(int fd);
     void removed(Connection *connection);
+    // deadline: ms on `clock`, 0 for none.
+    void armDeadline(Connection *connection, qint64 deadline);
+    void expireDeadlines();
     QByteArray httpDate() const;
     std::pair<QByteArray, QByteArray> errorBody(int status, const QString &message) const;
 };

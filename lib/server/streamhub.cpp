@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 
 #include <algorithm>
+#include <limits>
 
 namespace clipdeck::server {
 
@@ -49,7 +50,10 @@ qint64 monotonicMs()
 
 } // namespace
 
-struct StreamHub::Subscriber
+// A wheel entry: its deadline is the earlier of the next heartbeat and the idle timeout, as of
+// when it was last armed. Events only push both later, so delivering one does not touch the
+// wheel: sweep() finds the real deadline when the old one comes round (deadlinewheel.h).
+struct StreamHub::Subscriber : http::DeadlineWheel::Entry
 {
     http::ExchangePtr exchange;
     QString key;  // job id (job stream) or user (user stream)
@@ -62,17 +66,27 @@ struct StreamHub::Subscriber
     bool userStream = false;
 };
 
-StreamHub::StreamHub(HubSettings settings, QObject *parent) : QObject(parent), m_settings(settings)
+namespace {
+
+// An eighth of the shorter of heartbeat and idle timeout: each is at most that much late.
+qint64 tickMs(const HubSettings &settings)
+{
+    const int heartbeat = settings.heartbeatMs > 0 ? settings.heartbeatMs : std::numeric_limits<int>::max();
+    const int idle = settings.idleTimeoutMs > 0 ? settings.idleTimeoutMs : std::numeric_limits<int>::max();
+    return std::clamp(std::min(heartbeat, idle) / 8, 10, 1000);
+}
+
+} // namespace
+
+StreamHub::StreamHub(HubSettings settings, QObject *parent)
+    : QObject(parent), m_settings(settings), m_deadlines(tickMs(settings))
 {
     // The epoch tells this process's cursors from an earlier one's: after a restart the old
     // history is gone, and a client presenting an old cursor gets fresh snapshots.
     m_epoch = QByteArray::number(QDateTime::currentMSecsSinceEpoch(), 36);
     m_clockStart = monotonicMs();
-    const int shortest = std::min(m_settings.heartbeatMs > 0 ? m_settings.heartbeatMs : 1000,
-                                  m_settings.idleTimeoutMs > 0 ? m_settings.idleTimeoutMs : 1000);
-    m_sweep.setInterval(std::clamp(shortest / 4, 50, 1000));
+    m_sweep.setInterval(int(m_deadlines.granularity()));
     connect(&m_sweep, &QTimer::timeout, this, [this] { sweep(); });
-    m_sweep.start();
 }
 
 StreamHub::~StreamHub()
@@ -126,9 +140,12 @@ HubCounters StreamHub::counters() const
 void StreamHub::appendJobHistory(const QString &jobId, JobChannel &channel, qint64 seq, const QByteArray &bytes)
 {
     m_jobHistoryBytes += channel.history.append(quint64(seq), bytes, m_settings.history);
+    // Most recently published last: moving the node (splice) allocates nothing; only a job's
+    // first history entry makes one.
     if (channel.lru)
-        m_lru.erase(*channel.lru);
-    channel.lru = m_lru.insert(m_lru.end(), jobId);
+        m_lru.splice(m_lru.end(), m_lru, *channel.lru);
+    else
+        channel.lru = m_lru.insert(m_lru.end(), jobId);
 
     // Over the budget: the least recently published jobs lose their history (their streams
     // stay; a client reconnecting to one gets a fresh snapshot). Never the job just published.
@@ -232,6 +249,7 @@ StreamHub::Subscriber *StreamHub::subscribe(const http::ExchangePtr &exchange, b
     ++m_users[user].streams;
     ++m_counters.streamsOpened;
     ++(userStream ? m_counters.openUserStreams : m_counters.openJobStreams);
+    armDeadline(*s);
 
     exchange->setClosedHandler([this, s](http::CloseReason reason) {
         if (reason == http::CloseReason::SendBufferFull || reason == http::CloseReason::Timeout)
@@ -272,6 +290,7 @@ void StreamHub::remove(Subscriber *s)
             m_jobs.erase(it);
     }
     swapRemove(m_all, s->allIndex, &Subscriber::allIndex);
+    m_deadlines.remove(*s);
     if (auto it = m_users.find(s->user); it != m_users.end())
         --it->second.streams;
     --(s->userStream ? m_counters.openUserStreams : m_counters.openJobStreams);
@@ -378,11 +397,33 @@ StreamHub::Opened StreamHub::openUserStream(const http::ExchangePtr &exchange, c
 
 // ---- housekeeping --------------------------------------------------------------------------------
 
+qint64 StreamHub::dueAt(const Subscriber &s) const
+{
+    qint64 due = 0;
+    if (m_settings.heartbeatMs > 0)
+        due = s.lastWriteMs + m_settings.heartbeatMs;
+    if (m_settings.idleTimeoutMs > 0) {
+        const qint64 idle = s.lastEventMs + m_settings.idleTimeoutMs;
+        due = due == 0 ? idle : std::min(due, idle);
+    }
+    return due; // > 0 when armed: the times are >= 0 and the settings > 0
+}
+
+void StreamHub::armDeadline(Subscriber &s)
+{
+    const qint64 due = dueAt(s);
+    m_deadlines.arm(s, due);
+    if (due > 0 && !m_sweep.isActive() && !m_shuttingDown)
+        m_sweep.start();
+}
+
 void StreamHub::sweep()
 {
     const qint64 t = now();
-    const QList<Subscriber *> all = m_all; // idle streams are removed as we go
-    for (Subscriber *s : all) {
+    // Only the subscribers whose deadline (as armed) has come; most of them, on a busy server,
+    // have had events since and just go back into the wheel.
+    while (http::DeadlineWheel::Entry *entry = m_deadlines.takeExpired(t)) {
+        auto *s = static_cast<Subscriber *>(entry);
         if (m_settings.idleTimeoutMs > 0 && t - s->lastEventMs >= m_settings.idleTimeoutMs) {
             // Idle: no event for the whole timeout. The client reconnects with its Last-Event-ID
             // when it still cares (the article's "close idle streams after five minutes").
@@ -391,12 +432,17 @@ void StreamHub::sweep()
             s->exchange->end();
             ++m_counters.idleClosed;
             remove(s);
-        } else if (m_settings.heartbeatMs > 0 && t - s->lastWriteMs >= m_settings.heartbeatMs) {
+            continue;
+        }
+        if (m_settings.heartbeatMs > 0 && t - s->lastWriteMs >= m_settings.heartbeatMs) {
             if (s->exchange->write(heartbeatBytes()))
                 ++m_counters.heartbeats;
             s->lastWriteMs = t;
         }
+        armDeadline(*s);
     }
+    if (m_deadlines.isEmpty())
+        m_sweep.stop();
 }
 
 void StreamHub::shutdown()

@@ -26,6 +26,7 @@
 // published job's history goes first); per user, up to `history` events. A client whose unsent
 // bytes pass maxQueuedBytes is dropped and resumes with Last-Event-ID.
 
+#include "http/deadlinewheel.h"
 #include "http/exchange.h"
 #include "server/eventring.h"
 
@@ -140,6 +141,8 @@ private:
     void deliver(Subscriber *s, const QByteArray &bytes, qint64 now);
     void appendJobHistory(const QString &jobId, JobChannel &channel, qint64 seq, const QByteArray &bytes);
     void sweep();
+    qint64 dueAt(const Subscriber &s) const;
+    void armDeadline(Subscriber &s);
     qint64 now() const;
     QByteArray cursorFor(quint64 counter) const;
 
@@ -152,7 +155,11 @@ private:
     std::list<QString> m_lru; // job ids with history, least recently published first
     qint64 m_jobHistoryBytes = 0;
     HubCounters m_counters;
-    QTimer m_sweep; // heartbeats and idle streams: one timer for all
+    // Heartbeats and idle streams: each subscriber's next one in a wheel, and one timer that
+    // takes what is due (a tick costs what expires, not the number of streams), running only
+    // while some stream has a deadline.
+    http::DeadlineWheel m_deadlines;
+    QTimer m_sweep;
     qint64 m_clockStart;
     bool m_shuttingDown = false;
 };

@@ -20,8 +20,10 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <random>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -287,6 +289,8 @@ private slots:
     void headerTimeout();
     void idleTimeout();
     void bodyTimeout();
+    void activityMovesDeadlinesLater();
+    void manyIdleConnectionsTimeOut();
     void streamedBody();
     void chunkedStreamedBody();
     void bufferedBodyLimit();
@@ -460,6 +464,84 @@ void tst_HttpServer::bodyTimeout()
     QCOMPARE(failedWith, 408);
     QCOMPARE(received, 10);
     QCOMPARE(c.takeResponse()->status, 408);
+}
+
+// Deadlines that keep moving later (each request, each piece of a body) are moved lazily in the
+// server's timer wheel: the connection must stay open for as long as it is active, over several
+// timeouts, and be closed once it is not.
+void tst_HttpServer::activityMovesDeadlinesLater()
+{
+    Server server(fastSettings()); // 400 ms timeouts
+    qint64 received = 0;
+    bool ended = false;
+    server.setHandler([&](const ExchangePtr &ex) {
+        if (ex->request().path() == QByteArrayView("/upload")) {
+            ex->streamBody(1 << 20, {[&](QByteArrayView chunk) {
+                                         received += chunk.size();
+                                         return true;
+                                     },
+                                     [&, ex] {
+                                         ended = true;
+                                         ex->respond(200, {}, "done");
+                                     },
+                                     {}});
+            return;
+        }
+        ex->respond(200, {}, "ok");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    // Requests 100 ms apart for 1.5 s: the idle timeout (400 ms) never runs out.
+    for (int i = 0; i < 15; ++i) {
+        c.send(get("/"));
+        const auto r = c.takeResponse();
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QTest::qWait(100);
+    }
+    QVERIFY(!c.closed);
+    // A body trickling in a byte every 100 ms for 1.5 s: the body timeout never runs out.
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 15\r\n\r\n");
+    for (int i = 0; i < 15; ++i) {
+        QTest::qWait(100);
+        c.send("x");
+    }
+    const auto r = c.takeResponse();
+    QVERIFY(r);
+    QCOMPARE(r->body, QByteArray("done"));
+    QVERIFY(ended);
+    QCOMPARE(received, 15);
+    QVERIFY(!c.closed);
+    QCOMPARE(server.stats().timedOut, 0u);
+    // Now silence: the idle timeout closes it.
+    QVERIFY(c.waitClosed());
+    QCOMPARE(server.stats().timedOut, 1u);
+}
+
+// Many connections whose deadlines fall in the same few ticks of the wheel: every one of them
+// times out, once.
+void tst_HttpServer::manyIdleConnectionsTimeOut()
+{
+    Server server(fastSettings());
+    server.setHandler([](const ExchangePtr &ex) { ex->respond(200, {}, "ok"); });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    constexpr int Count = 200;
+    std::vector<std::unique_ptr<Client>> clients;
+    // Half of them idle after a request (one at a time, each right after connecting, so that none
+    // times out before it asks), half never send a byte.
+    for (int i = 0; i < Count / 2; ++i) {
+        clients.push_back(std::make_unique<Client>(server.serverPort()));
+        QVERIFY(clients.back()->waitConnected());
+        clients.back()->send(get("/"));
+        QVERIFY(clients.back()->takeResponse());
+    }
+    for (int i = Count / 2; i < Count; ++i)
+        clients.push_back(std::make_unique<Client>(server.serverPort()));
+    for (auto &c : clients)
+        QVERIFY(c->waitClosed());
+    QVERIFY(QTest::qWaitFor([&] { return server.stats().openConnections == 0; }, 10000));
+    QCOMPARE(server.stats().timedOut, quint64(Count));
 }
 
 void tst_HttpServer::streamedBody()
