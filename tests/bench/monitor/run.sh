@@ -28,11 +28,14 @@ trap 'rm -rf "$OUT"' EXIT
 XVFB=(xvfb-run -a -s "-screen 0 1920x1080x24")
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# bench_monitor: 1000 jobs x 10 updates/s, ${SECONDS_PER_RUN} s per run, ${RUNS} runs per mode"
+echo "# bench_monitor: 1000 jobs x 10 updates/s, ${SECONDS_PER_RUN} s per run, ${RUNS} runs per mode,"
+echo "# on Qt Quick's OpenGL renderer (here Mesa llvmpipe: no GPU) and its software renderer"
 for i in $(seq "$RUNS"); do
-  "${XVFB[@]}" "$BENCH" --jobs 1000 --rate 10 --seconds "$SECONDS_PER_RUN" --json >>"$OUT/monitor.jsonl"
-  # the renderer alone: same view, no updates, redrawn every frame
-  "${XVFB[@]}" "$BENCH" --jobs 1000 --rate 0 --coalescing on --seconds "$SECONDS_PER_RUN" --json >>"$OUT/monitor.jsonl"
+  for backend in "" software; do
+    "${XVFB[@]}" env QT_QUICK_BACKEND=$backend "$BENCH" --jobs 1000 --rate 10 --seconds "$SECONDS_PER_RUN" --json >>"$OUT/monitor.jsonl"
+    # the baseline: the same view, no updates, only the animation that keeps frames coming
+    "${XVFB[@]}" env QT_QUICK_BACKEND=$backend "$BENCH" --jobs 1000 --rate 0 --coalescing on --seconds "$SECONDS_PER_RUN" --json >>"$OUT/monitor.jsonl"
+  done
 done
 
 echo "# clipdeck start-up to first frame, ${RUNS} runs"
@@ -56,21 +59,22 @@ import json, statistics, sys, re, pathlib
 out = pathlib.Path(sys.argv[1])
 runs = [json.loads(l) for l in (out / "monitor.jsonl").read_text().splitlines() if l.strip()]
 def med(xs): return statistics.median(xs) if xs else float("nan")
-print("| coalescing | updates/s | frame interval p50 / p99 / max (ms) | frames > 16 ms | GUI work/frame p50 / p99 / max (ms) | GUI thread CPU | RSS |")
-print("|---|---|---|---|---|---|---|")
-for name, pick in (("on", lambda r: r["rate"] > 0 and r["coalescing"]),
-                   ("off", lambda r: r["rate"] > 0 and not r["coalescing"]),
-                   ("renderer only (no updates)", lambda r: r["rate"] == 0)):
-    rs = [r for r in runs if pick(r)]
-    if not rs: continue
-    fi = lambda k: med([r["frameIntervalMs"][k] for r in rs])
-    gw = lambda k: med([r["guiWorkPerFrameMs"][k] for r in rs])
-    over = max(r["frameIntervalMs"]["over16ms"] for r in rs)
-    frames = med([r["frameIntervalMs"]["frames"] for r in rs])
-    print(f"| {name} | {med([r['updatesPerSecond'] for r in rs]):.0f} | "
-          f"{fi('p50'):.2f} / {fi('p99'):.2f} / {fi('max'):.2f} | {over} of {frames:.0f} (worst run) | "
-          f"{gw('p50'):.2f} / {gw('p99'):.2f} / {gw('max'):.2f} | {med([r['guiCpuPercent'] for r in rs]):.1f} % | "
-          f"{med([r['rssKiB'] for r in rs])/1024:.0f} MiB |")
+print("| renderer | updates | updates/s | frame interval p50 / p99 / max (ms) | dropped frames (> 25 ms) | GUI work/frame p99 (ms) | render/frame p50 / p99 (ms) | GUI thread CPU | RSS |")
+print("|---|---|---|---|---|---|---|---|---|")
+for graphics in ("opengl", "software"):
+    for name, pick in (("coalesced", lambda r: r["rate"] > 0 and r["coalescing"]),
+                       ("not coalesced", lambda r: r["rate"] > 0 and not r["coalescing"]),
+                       ("none (baseline)", lambda r: r["rate"] == 0)):
+        rs = [r for r in runs if r["graphics"] == graphics and pick(r)]
+        if not rs: continue
+        fi = lambda k: med([r["frameIntervalMs"][k] for r in rs])
+        rd = lambda k: med([r["renderPerFrameMs"][k] for r in rs])
+        dropped = sum(r["frameIntervalMs"]["dropped"] for r in rs)
+        frames = sum(r["frameIntervalMs"]["frames"] for r in rs)
+        print(f"| {graphics} | {name} | {med([r['updatesPerSecond'] for r in rs]):.0f} | "
+              f"{fi('p50'):.1f} / {fi('p99'):.1f} / {fi('max'):.1f} | {dropped} of {frames} | "
+              f"{med([r['guiWorkPerFrameMs']['p99'] for r in rs]):.2f} | {rd('p50'):.2f} / {rd('p99'):.2f} | "
+              f"{med([r['guiCpuPercent'] for r in rs]):.1f} % | {med([r['rssKiB'] for r in rs])/1024:.0f} MiB |")
 text = (out / "startup.txt").read_text()
 starts = [float(m) for m in re.findall(r"first-frame-ms (\S+)", text)]
 rss = [int(m) for m in re.findall(r"idle-rss-kib (\d+)", text)]
