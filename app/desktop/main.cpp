@@ -9,6 +9,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QOffscreenSurface>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
 #include <QPalette>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
@@ -115,6 +118,35 @@ void reportStartupOnFirstFrame(QQuickWindow *window)
     }, Qt::DirectConnection);
 }
 
+// Whether OpenGL here is a software rasteriser (Mesa's llvmpipe/softpipe: VMs, remote desktops,
+// machines without a GPU driver). It cannot draw the monitor at 60 Hz on a few cores, where Qt
+// Quick's own software renderer, which repaints only what changed, can (docs/benchmarks.md, "Job
+// monitor under load"). Costs one throwaway context at start-up.
+bool openGlIsSoftwareRasteriser()
+{
+    QOpenGLContext context;
+    QOffscreenSurface surface;
+    surface.create();
+    if (!context.create() || !context.makeCurrent(&surface))
+        return false;
+    const auto *renderer = reinterpret_cast<const char *>(context.functions()->glGetString(GL_RENDERER));
+    const bool software = renderer && (std::strstr(renderer, "llvmpipe") || std::strstr(renderer, "softpipe"));
+    context.doneCurrent();
+    return software;
+}
+
+// Qt Quick's scene graph backend: the user's choice (QT_QUICK_BACKEND, QSG_RHI_BACKEND) wins;
+// otherwise the software renderer where OpenGL would be a software rasteriser anyway.
+void chooseSceneGraphBackend()
+{
+    if (!qEnvironmentVariableIsEmpty("QT_QUICK_BACKEND") || !qEnvironmentVariableIsEmpty("QSG_RHI_BACKEND"))
+        return;
+    if (QGuiApplication::platformName() == QLatin1String("offscreen"))
+        return;
+    if (openGlIsSoftwareRasteriser())
+        QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -125,6 +157,7 @@ int main(int argc, char *argv[])
         QQuickStyle::setStyle(QStringLiteral("Fusion"));
 
     QApplication application(argc, argv);
+    chooseSceneGraphBackend();
     // Qt Quick Controls 6.4 take their palette from the platform theme, not from
     // QGuiApplication::setPalette(): the override also goes to the window (paletteOverride).
     QVariantMap paletteOverride;
