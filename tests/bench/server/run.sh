@@ -4,6 +4,7 @@
 #
 #   tests/bench/server/run.sh BUILD_DIR [CLIENTS] [RUNS]
 #
+# SCENARIOS="streams" (or "fanout") runs one scenario only.
 # BUILD_DIR: a Release build with the targets clipdeck-server and bench_sse_load built
 # (cmake -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build/rel clipdeck-server
 # bench_sse_load). CLIENTS: subscribers (default 8000). RUNS: runs of every scenario on each
@@ -195,7 +196,7 @@ run_scenario() { # server scenario run
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= RUNS; r++)); do
-  for scenario in streams fanout; do
+  for scenario in ${SCENARIOS:-streams fanout}; do
     for server in $SERVERS; do
       echo "run.sh: run $r/$RUNS: $server, $scenario, $CLIENTS clients" >&2
       run_scenario "$server" "$scenario" "$r"
