@@ -26,9 +26,9 @@ static QString streamLine(const media::StreamInfo &s)
         if (s.attachedPicture)
             line += QStringLiteral("  (cover art)");
     } else if (s.type == u"audio") {
-        line += QStringLiteral("  %1 Hz  %2").arg(s.sampleRate).arg(s.channelLayout.isEmpty()
-                                                                       ? QStringLiteral("%1 ch").arg(s.channels)
-                                                                       : s.channelLayout);
+        line += QStringLiteral("  %1 Hz  %2")
+                    .arg(s.sampleRate)
+                    .arg(s.channelLayout.isEmpty() ? QStringLiteral("%1 ch").arg(s.channels) : s.channelLayout);
     }
     if (s.bitRate > 0)
         line += QStringLiteral("  %1 kb/s").arg(s.bitRate / 1000);

@@ -10,11 +10,7 @@
 using clipdeck::jobs::Job;
 using clipdeck::jobs::Status;
 
-ProgressLine::ProgressLine(FILE *to)
-    : m_out(to)
-    , m_tty(isatty(fileno(to)) == 1)
-{
-}
+ProgressLine::ProgressLine(FILE *to) : m_out(to), m_tty(isatty(fileno(to)) == 1) { }
 
 QString ProgressLine::formatDuration(double seconds)
 {

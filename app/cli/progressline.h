@@ -17,7 +17,7 @@ public:
     void finish(); // ends the bar's line
 
     static QString formatDuration(double seconds); // "1:02:03", "2:03", "0:07"
-    static QString formatSize(qint64 bytes);        // "612 KiB", "1.4 GiB"
+    static QString formatSize(qint64 bytes);       // "612 KiB", "1.4 GiB"
 
 private:
     QString describe(const clipdeck::jobs::Job &job) const;

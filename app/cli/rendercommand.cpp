@@ -41,9 +41,9 @@ QString kindsHelp()
 int runRenderCommand(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Run one job on the local FFmpeg engine, offline, and show its progress.\n"
-        "Exit code: 0 when the job completes, 1 when it fails, 130 when interrupted."));
+    parser.setApplicationDescription(
+        QStringLiteral("Run one job on the local FFmpeg engine, offline, and show its progress.\n"
+                       "Exit code: 0 when the job completes, 1 when it fails, 130 when interrupted."));
     parser.addHelpOption();
     parser.addOptions({
         {QStringLiteral("preset"), QStringLiteral("Transcode preset (transcode, proxy)."), QStringLiteral("P")},
@@ -92,9 +92,9 @@ int runRenderCommand(const QStringList &arguments)
     // A one-off run keeps no history: nothing to share with, or disturb, a desktop app's queue.
     engine::EngineSettings settings;
     settings.databasePath.clear();
-    settings.outputDir = QDir(parser.isSet(QStringLiteral("output")) ? parser.value(QStringLiteral("output"))
-                                                                      : QDir::currentPath())
-                             .absolutePath();
+    settings.outputDir =
+        QDir(parser.isSet(QStringLiteral("output")) ? parser.value(QStringLiteral("output")) : QDir::currentPath())
+            .absolutePath();
     engine::Engine engine(settings);
     if (!engine.open()) {
         QTextStream(stderr) << "clipdeck-cli render: " << engine.errorString() << '\n';

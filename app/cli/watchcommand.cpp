@@ -71,7 +71,12 @@ void appendJsonString(QByteArray &out, const QString &text)
 class JsonLine
 {
 public:
-    explicit JsonLine(const char *type) { m_out = "{\"type\":\""; m_out += type; m_out += '"'; }
+    explicit JsonLine(const char *type)
+    {
+        m_out = "{\"type\":\"";
+        m_out += type;
+        m_out += '"';
+    }
     JsonLine &add(const char *key, const QString &value)
     {
         appendKey(key);
@@ -171,15 +176,16 @@ int usageError(const QString &message)
 int runWatchCommand(const QStringList &arguments)
 {
     QCommandLineParser cli;
-    cli.setApplicationDescription(QStringLiteral(
-        "Prints a Server-Sent Events stream, reconnecting with backoff and Last-Event-ID like the\n"
-        "Clipdeck client. Exits 0 when the server ends the stream for good (HTTP 204) or after\n"
-        "--max-events events, 1 on a fatal error (e.g. HTTP 404), 2 on a usage error."));
+    cli.setApplicationDescription(
+        QStringLiteral("Prints a Server-Sent Events stream, reconnecting with backoff and Last-Event-ID like the\n"
+                       "Clipdeck client. Exits 0 when the server ends the stream for good (HTTP 204) or after\n"
+                       "--max-events events, 1 on a fatal error (e.g. HTTP 404), 2 on a usage error."));
     cli.addPositionalArgument(QStringLiteral("URL"), QStringLiteral("The stream (http or https)."));
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
-    const QCommandLineOption header(QStringLiteral("header"),
-                                    QStringLiteral("Send a request header, e.g. \"Authorization: Bearer T\" (repeatable)."),
-                                    QStringLiteral("Name: value"));
+    const QCommandLineOption header(
+        QStringLiteral("header"),
+        QStringLiteral("Send a request header, e.g. \"Authorization: Bearer T\" (repeatable)."),
+        QStringLiteral("Name: value"));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral("Request method (default GET)."),
                                     QStringLiteral("M"));
     const QCommandLineOption body(QStringLiteral("body"), QStringLiteral("Request body, resent on every reconnect."),
@@ -187,18 +193,21 @@ int runWatchCommand(const QStringList &arguments)
     const QCommandLineOption lastEventId(QStringLiteral("last-event-id"),
                                          QStringLiteral("Resume after this event ID (sent as Last-Event-ID)."),
                                          QStringLiteral("ID"));
-    const QCommandLineOption readTimeout(QStringLiteral("read-timeout"),
-                                         QStringLiteral("Reconnect when nothing arrives for MS milliseconds (default: never)."),
-                                         QStringLiteral("MS"));
-    const QCommandLineOption retry(QStringLiteral("retry"),
-                                   QStringLiteral("Initial reconnection delay in milliseconds (default %1; the server's retry: overrides it).")
-                                       .arg(EventSource::DefaultInitialReconnectDelay),
-                                   QStringLiteral("MS"));
+    const QCommandLineOption readTimeout(
+        QStringLiteral("read-timeout"),
+        QStringLiteral("Reconnect when nothing arrives for MS milliseconds (default: never)."), QStringLiteral("MS"));
+    const QCommandLineOption retry(
+        QStringLiteral("retry"),
+        QStringLiteral("Initial reconnection delay in milliseconds (default %1; the server's retry: overrides it).")
+            .arg(EventSource::DefaultInitialReconnectDelay),
+        QStringLiteral("MS"));
     const QCommandLineOption maxEvents(QStringLiteral("max-events"), QStringLiteral("Stop after N events."),
                                        QStringLiteral("N"));
-    const QCommandLineOption comments(QStringLiteral("comments"), QStringLiteral("Print comment lines (heartbeats) too."));
-    const QCommandLineOption jsonl(QStringLiteral("jsonl"),
-                                   QStringLiteral("One JSON object per line on stdout: open, event, comment, error, closed."));
+    const QCommandLineOption comments(QStringLiteral("comments"),
+                                      QStringLiteral("Print comment lines (heartbeats) too."));
+    const QCommandLineOption jsonl(
+        QStringLiteral("jsonl"),
+        QStringLiteral("One JSON object per line on stdout: open, event, comment, error, closed."));
     cli.addOptions({help, header, method, body, lastEventId, readTimeout, retry, maxEvents, comments, jsonl});
 
     if (!cli.parse(QStringList{QStringLiteral("clipdeck-cli watch")} + arguments))
@@ -233,7 +242,8 @@ int runWatchCommand(const QStringList &arguments)
     if (cli.isSet(readTimeout)) {
         const auto ms = parseNonNegative(cli.value(readTimeout));
         if (!ms)
-            return usageError(QStringLiteral("--read-timeout wants milliseconds, got \"%1\"").arg(cli.value(readTimeout)));
+            return usageError(
+                QStringLiteral("--read-timeout wants milliseconds, got \"%1\"").arg(cli.value(readTimeout)));
         source.setReadTimeout(*ms);
     }
     if (cli.isSet(retry)) {
@@ -246,7 +256,8 @@ int runWatchCommand(const QStringList &arguments)
     if (cli.isSet(maxEvents)) {
         const auto n = parseNonNegative(cli.value(maxEvents));
         if (!n || *n == 0)
-            return usageError(QStringLiteral("--max-events wants a positive number, got \"%1\"").arg(cli.value(maxEvents)));
+            return usageError(
+                QStringLiteral("--max-events wants a positive number, got \"%1\"").arg(cli.value(maxEvents)));
         eventLimit = *n;
     }
     const bool asJson = cli.isSet(jsonl);
@@ -284,20 +295,25 @@ int runWatchCommand(const QStringList &arguments)
                 writeText(stdout, QStringLiteral(":") + text);
         });
     }
-    QObject::connect(&source, &EventSource::errorOccurred, &loop,
-                     [&](const QString &message, int status, bool willReconnect) {
-                         if (!willReconnect)
-                             fatal = true;
-                         if (asJson)
-                             JsonLine("error").add("message", message).add("status", status).add("reconnecting", willReconnect).write();
-                         if (willReconnect) {
-                             if (!asJson)
-                                 writeText(stderr, QStringLiteral("! %1; reconnecting in %2")
-                                                       .arg(message, formatDelay(source.reconnectDelay())));
-                         } else {
-                             writeText(stderr, QStringLiteral("clipdeck-cli watch: ") + message);
-                         }
-                     });
+    QObject::connect(
+        &source, &EventSource::errorOccurred, &loop, [&](const QString &message, int status, bool willReconnect) {
+            if (!willReconnect)
+                fatal = true;
+            if (asJson)
+                JsonLine("error")
+                    .add("message", message)
+                    .add("status", status)
+                    .add("reconnecting", willReconnect)
+                    .write();
+            if (willReconnect) {
+                if (!asJson)
+                    writeText(
+                        stderr,
+                        QStringLiteral("! %1; reconnecting in %2").arg(message, formatDelay(source.reconnectDelay())));
+            } else {
+                writeText(stderr, QStringLiteral("clipdeck-cli watch: ") + message);
+            }
+        });
     QObject::connect(&source, &EventSource::closed, &loop, [&] {
         if (asJson)
             JsonLine("closed").write();

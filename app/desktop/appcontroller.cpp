@@ -100,14 +100,38 @@ bool AppController::start()
     return opened;
 }
 
-jobs::JobModel *AppController::jobModel() const { return m_model; }
-JobLauncher *AppController::launcher() const { return m_launcher; }
-ServerSettings *AppController::servers() const { return m_servers; }
-jobs::JobSource *AppController::localSource() const { return m_local; }
-engine::Engine *AppController::engine() const { return m_engine; }
-QString AppController::windowTitle() const { return m_title; }
-QString AppController::message() const { return m_message; }
-QString AppController::engineError() const { return m_engineError; }
+jobs::JobModel *AppController::jobModel() const
+{
+    return m_model;
+}
+JobLauncher *AppController::launcher() const
+{
+    return m_launcher;
+}
+ServerSettings *AppController::servers() const
+{
+    return m_servers;
+}
+jobs::JobSource *AppController::localSource() const
+{
+    return m_local;
+}
+engine::Engine *AppController::engine() const
+{
+    return m_engine;
+}
+QString AppController::windowTitle() const
+{
+    return m_title;
+}
+QString AppController::message() const
+{
+    return m_message;
+}
+QString AppController::engineError() const
+{
+    return m_engineError;
+}
 
 QString AppController::titleFor(double overallProgress, int running, int queued)
 {
@@ -137,10 +161,9 @@ QString AppController::primaryOutput(const QString &key) const
     const jobs::Job *job = row >= 0 ? m_model->job(row) : nullptr;
     if (!job || job->outputs.isEmpty())
         return {};
-    static const QStringList preference{QStringLiteral("video"),  QStringLiteral("audio"),
-                                        QStringLiteral("contact_sheet"), QStringLiteral("waveform"),
-                                        QStringLiteral("scenes"), QStringLiteral("poster"),
-                                        QStringLiteral("probe")};
+    static const QStringList preference{
+        QStringLiteral("video"),  QStringLiteral("audio"),  QStringLiteral("contact_sheet"), QStringLiteral("waveform"),
+        QStringLiteral("scenes"), QStringLiteral("poster"), QStringLiteral("probe")};
     for (const QString &role : preference) {
         for (const jobs::Output &output : job->outputs) {
             if (output.role == role)

@@ -82,8 +82,7 @@ signals:
 private:
     enum class Pending { Open, ShowInFolder };
     void attachSource(jobs::JobSource *source);
-    void onOutputReady(jobs::JobSource *source, const QString &jobId, const QString &name,
-                       const QString &path);
+    void onOutputReady(jobs::JobSource *source, const QString &jobId, const QString &name, const QString &path);
     void updateTitle();
 
     std::unique_ptr<QSettings> m_settings;

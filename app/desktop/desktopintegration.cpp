@@ -37,13 +37,10 @@ std::pair<QString, QString> DesktopIntegration::notificationFor(const QString &c
 {
     const QString name = clipName.isEmpty() ? job.input : clipName;
     switch (job.status) {
-    case jobs::Status::Complete:
-        return {tr("Done: %1").arg(name), tr("The %1 job finished.").arg(job.kind)};
+    case jobs::Status::Complete: return {tr("Done: %1").arg(name), tr("The %1 job finished.").arg(job.kind)};
     case jobs::Status::Failed:
-        return {tr("Failed: %1").arg(name),
-                job.error ? job.error->message : tr("The %1 job failed.").arg(job.kind)};
-    default:
-        return {};
+        return {tr("Failed: %1").arg(name), job.error ? job.error->message : tr("The %1 job failed.").arg(job.kind)};
+    default: return {};
     }
 }
 
@@ -70,7 +67,9 @@ bool notifyOverDBus(const QString &title, const QString &text, bool failed)
     bus.asyncCall(call);
     return true;
 #else
-    Q_UNUSED(title) Q_UNUSED(text) Q_UNUSED(failed)
+    Q_UNUSED(title)
+    Q_UNUSED(text)
+    Q_UNUSED(failed)
     return false;
 #endif
 }
@@ -80,17 +79,15 @@ bool notifyOverDBus(const QString &title, const QString &text, bool failed)
 void DesktopIntegration::onJobFinished(const QString &key, const jobs::Job &job)
 {
     const int row = m_model->rowOf(key);
-    const QString clip = row >= 0 ? m_model->data(m_model->index(row), jobs::JobModel::ClipNameRole).toString()
-                                  : QString();
+    const QString clip =
+        row >= 0 ? m_model->data(m_model->index(row), jobs::JobModel::ClipNameRole).toString() : QString();
     const auto [title, text] = notificationFor(clip, job);
     if (title.isEmpty())
         return;
     const bool failed = job.status == jobs::Status::Failed;
     if (notifyOverDBus(title, text, failed) || !m_tray)
         return;
-    m_tray->showMessage(title, text,
-                        failed ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information,
-                        8000);
+    m_tray->showMessage(title, text, failed ? QSystemTrayIcon::Warning : QSystemTrayIcon::Information, 8000);
 }
 
 void DesktopIntegration::onSummaryChanged()

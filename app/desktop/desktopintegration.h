@@ -15,7 +15,7 @@ class QSystemTrayIcon;
 namespace clipdeck::jobs {
 class JobModel;
 struct Job;
-}
+} // namespace clipdeck::jobs
 
 namespace clipdeck::desktop {
 

@@ -51,9 +51,9 @@ JobLauncher::JobLauncher(jobs::JobModel *model, QObject *parent) : QObject(paren
 QVariantList JobLauncher::kinds() const
 {
     // The order people reach for them: exports first, analysis last.
-    static const QStringList order{QStringLiteral("transcode"), QStringLiteral("proxy"),
+    static const QStringList order{QStringLiteral("transcode"),  QStringLiteral("proxy"),
                                    QStringLiteral("thumbnails"), QStringLiteral("scenes"),
-                                   QStringLiteral("waveform"), QStringLiteral("probe")};
+                                   QStringLiteral("waveform"),   QStringLiteral("probe")};
     QVariantList list;
     auto add = [&](const media::OperationSpec &op) {
         list.append(QVariantMap{{QStringLiteral("kind"), op.kind},
@@ -118,8 +118,7 @@ bool JobLauncher::isLocalFile(const QUrl &url) const
     return url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile();
 }
 
-int JobLauncher::submit(const QList<QUrl> &files, const QString &kind, const QString &preset,
-                        const QString &sourceId)
+int JobLauncher::submit(const QList<QUrl> &files, const QString &kind, const QString &preset, const QString &sourceId)
 {
     QStringList paths;
     for (const QUrl &url : files) {
@@ -184,11 +183,10 @@ void JobLauncher::watch(jobs::JobSource *source)
             return;
     }
     m_watched.append(source);
-    connect(source, &jobs::JobSource::submitFailed, this,
-            [this, source](const QString &, const jobs::Error &error) {
-                ++m_refused;
-                emit submitFailed(tr("%1 refused the job: %2").arg(source->displayName(), error.message));
-            });
+    connect(source, &jobs::JobSource::submitFailed, this, [this, source](const QString &, const jobs::Error &error) {
+        ++m_refused;
+        emit submitFailed(tr("%1 refused the job: %2").arg(source->displayName(), error.message));
+    });
     connect(source, &jobs::JobSource::connectionStateChanged, this, &JobLauncher::targetsChanged);
     connect(source, &jobs::JobSource::displayNameChanged, this, &JobLauncher::targetsChanged);
 }

@@ -15,7 +15,7 @@
 namespace clipdeck::jobs {
 class JobModel;
 class JobSource;
-}
+} // namespace clipdeck::jobs
 
 namespace clipdeck::desktop {
 
@@ -46,8 +46,7 @@ public:
     Q_INVOKABLE int submit(const QList<QUrl> &files, const QString &kind, const QString &preset,
                            const QString &sourceId);
     // The same for paths, for the command line (`--submit`).
-    int submitPaths(const QStringList &paths, const QString &kind, const QString &preset,
-                    const QString &sourceId);
+    int submitPaths(const QStringList &paths, const QString &kind, const QString &preset, const QString &sourceId);
 
     // The number of submissions a source refused (submitFailed) since the app started.
     int refusedCount() const { return m_refused; }

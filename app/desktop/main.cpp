@@ -92,7 +92,8 @@ qint64 msSinceProcessStart()
     unsigned long long startTicks = 0;
     // After ')': field 3 (state) ... field 22 (starttime) is the 20th.
     if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                    &startTicks) != 1)
+                    &startTicks)
+        != 1)
         return -1;
     const long ticksPerSecond = ::sysconf(_SC_CLK_TCK);
     timespec now{};
@@ -110,12 +111,15 @@ void reportStartupOnFirstFrame(QQuickWindow *window)
     if (qEnvironmentVariable("CLIPDECK_REPORT_STARTUP") != QLatin1String("1"))
         return;
     auto reported = std::make_shared<std::atomic_bool>(false);
-    QObject::connect(window, &QQuickWindow::frameSwapped, window, [reported] {
-        if (reported->exchange(true))
-            return;
-        std::fprintf(stderr, "first-frame-ms %lld\n", static_cast<long long>(msSinceProcessStart()));
-        std::fflush(stderr);
-    }, Qt::DirectConnection);
+    QObject::connect(
+        window, &QQuickWindow::frameSwapped, window,
+        [reported] {
+            if (reported->exchange(true))
+                return;
+            std::fprintf(stderr, "first-frame-ms %lld\n", static_cast<long long>(msSinceProcessStart()));
+            std::fflush(stderr);
+        },
+        Qt::DirectConnection);
 }
 
 // Whether OpenGL here is a software rasteriser (Mesa's llvmpipe/softpipe: VMs, remote desktops,
@@ -164,15 +168,26 @@ int main(int argc, char *argv[])
     if (qEnvironmentVariable("CLIPDECK_COLOR_SCHEME") == QLatin1String("dark")) {
         const QPalette dark = darkPalette();
         QApplication::setPalette(dark);
-        const std::pair<const char *, QPalette::ColorRole> roles[] = {
-            {"window", QPalette::Window}, {"windowText", QPalette::WindowText}, {"base", QPalette::Base},
-            {"alternateBase", QPalette::AlternateBase}, {"text", QPalette::Text}, {"button", QPalette::Button},
-            {"buttonText", QPalette::ButtonText}, {"brightText", QPalette::BrightText}, {"light", QPalette::Light},
-            {"midlight", QPalette::Midlight}, {"mid", QPalette::Mid}, {"dark", QPalette::Dark},
-            {"shadow", QPalette::Shadow}, {"highlight", QPalette::Highlight},
-            {"highlightedText", QPalette::HighlightedText}, {"link", QPalette::Link},
-            {"linkVisited", QPalette::LinkVisited}, {"toolTipBase", QPalette::ToolTipBase},
-            {"toolTipText", QPalette::ToolTipText}, {"placeholderText", QPalette::PlaceholderText}};
+        const std::pair<const char *, QPalette::ColorRole> roles[] = {{"window", QPalette::Window},
+                                                                      {"windowText", QPalette::WindowText},
+                                                                      {"base", QPalette::Base},
+                                                                      {"alternateBase", QPalette::AlternateBase},
+                                                                      {"text", QPalette::Text},
+                                                                      {"button", QPalette::Button},
+                                                                      {"buttonText", QPalette::ButtonText},
+                                                                      {"brightText", QPalette::BrightText},
+                                                                      {"light", QPalette::Light},
+                                                                      {"midlight", QPalette::Midlight},
+                                                                      {"mid", QPalette::Mid},
+                                                                      {"dark", QPalette::Dark},
+                                                                      {"shadow", QPalette::Shadow},
+                                                                      {"highlight", QPalette::Highlight},
+                                                                      {"highlightedText", QPalette::HighlightedText},
+                                                                      {"link", QPalette::Link},
+                                                                      {"linkVisited", QPalette::LinkVisited},
+                                                                      {"toolTipBase", QPalette::ToolTipBase},
+                                                                      {"toolTipText", QPalette::ToolTipText},
+                                                                      {"placeholderText", QPalette::PlaceholderText}};
         for (const auto &[name, role] : roles)
             paletteOverride.insert(QString::fromLatin1(name), dark.color(QPalette::Active, role));
     }
@@ -183,9 +198,9 @@ int main(int argc, char *argv[])
     QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/clipdeck/icons/clipdeck.svg")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Clipdeck: run exports, proxies, thumbnails, scene detection and waveforms on this computer "
-        "or on a Clipdeck server, and watch them."));
+    parser.setApplicationDescription(
+        QStringLiteral("Clipdeck: run exports, proxies, thumbnails, scene detection and waveforms on this computer "
+                       "or on a Clipdeck server, and watch them."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({
@@ -201,8 +216,7 @@ int main(int argc, char *argv[])
                         "runs on this computer; with it, on that server (configured, or given with --server)."),
          QStringLiteral("KIND=FILE")},
         {QStringLiteral("screenshot"),
-         QStringLiteral("Save a picture of the window once every submitted job has finished."),
-         QStringLiteral("PATH")},
+         QStringLiteral("Save a picture of the window once every submitted job has finished."), QStringLiteral("PATH")},
         {QStringLiteral("quit-when-idle"),
          QStringLiteral("Quit once every submitted job has finished (exit code 0: all completed, "
                         "1: one did not, 2: the screenshot could not be written).")},
@@ -239,8 +253,9 @@ int main(int argc, char *argv[])
     qml.setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(&app)},
                               {QStringLiteral("paletteOverride"), paletteOverride},
                               {QStringLiteral("showSettingsAtStart"), parser.isSet(QStringLiteral("show-settings"))}});
-    QObject::connect(&qml, &QQmlApplicationEngine::objectCreationFailed, &application,
-                     [] { QCoreApplication::exit(3); }, Qt::QueuedConnection);
+    QObject::connect(
+        &qml, &QQmlApplicationEngine::objectCreationFailed, &application, [] { QCoreApplication::exit(3); },
+        Qt::QueuedConnection);
     qml.load(QUrl(QStringLiteral("qrc:/qt/qml/Clipdeck/Main.qml")));
     if (qml.rootObjects().isEmpty())
         return 3;

@@ -64,8 +64,8 @@ void ScriptedRun::start()
     for (const ScriptedSubmission &s : std::as_const(m_submissions)) {
         const QString sourceId = s.on.isEmpty() ? QStringLiteral("local") : m_app->servers()->sourceIdFor(s.on);
         if (sourceId.isEmpty()) {
-            QTextStream(stderr) << "clipdeck: no server " << s.on << " is configured (add it with --server "
-                                << s.on << "=TOKEN)\n";
+            QTextStream(stderr) << "clipdeck: no server " << s.on << " is configured (add it with --server " << s.on
+                                << "=TOKEN)\n";
             ++m_unresolved;
             continue;
         }

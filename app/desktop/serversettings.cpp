@@ -22,7 +22,9 @@ ServerSettings::ServerSettings(QSettings *settings, jobs::JobModel *model, QObje
     for (int i = 0; i < n; ++i) {
         m_settings->setArrayIndex(i);
         Server server{normalizedUrl(m_settings->value(QStringLiteral("url")).toString()),
-                      m_settings->value(QStringLiteral("token")).toString(), {}, true};
+                      m_settings->value(QStringLiteral("token")).toString(),
+                      {},
+                      true};
         if (server.url.isValid())
             m_servers.append(server);
     }
@@ -76,28 +78,25 @@ QVariant ServerSettings::data(const QModelIndex &index, int role) const
     const JobSource *source = server.source;
     switch (role) {
     case Qt::DisplayRole:
-    case DisplayNameRole:
-        return source ? source->displayName() : server.url.host();
-    case UrlRole:
-        return server.url.toString();
-    case SourceIdRole:
-        return source ? source->sourceId() : QString();
-    case StateRole:
-        return source ? stateName(int(source->connectionState())) : QStringLiteral("offline");
-    case StateTextRole:
-        return stateText(source);
-    case ErrorRole:
-        return source ? source->errorString() : QString();
-    case SessionOnlyRole:
-        return !server.persistent;
+    case DisplayNameRole: return source ? source->displayName() : server.url.host();
+    case UrlRole: return server.url.toString();
+    case SourceIdRole: return source ? source->sourceId() : QString();
+    case StateRole: return source ? stateName(int(source->connectionState())) : QStringLiteral("offline");
+    case StateTextRole: return stateText(source);
+    case ErrorRole: return source ? source->errorString() : QString();
+    case SessionOnlyRole: return !server.persistent;
     }
     return {};
 }
 
 QHash<int, QByteArray> ServerSettings::roleNames() const
 {
-    return {{UrlRole, "url"},       {DisplayNameRole, "displayName"}, {SourceIdRole, "sourceId"},
-            {StateRole, "connectionState"},   {StateTextRole, "stateText"},     {ErrorRole, "error"},
+    return {{UrlRole, "url"},
+            {DisplayNameRole, "displayName"},
+            {SourceIdRole, "sourceId"},
+            {StateRole, "connectionState"},
+            {StateTextRole, "stateText"},
+            {ErrorRole, "error"},
             {SessionOnlyRole, "sessionOnly"}};
 }
 
@@ -228,7 +227,8 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
         if (reply->error() != QNetworkReply::NoError || status != 200) {
             setTest(QStringLiteral("unreachable"),
                     status ? tr("Unreachable: %1 answered HTTP %2 to /healthz — is it a Clipdeck server?")
-                                 .arg(base.toString()).arg(status)
+                                 .arg(base.toString())
+                                 .arg(status)
                            : tr("Unreachable: nothing answers at %1 (%2).").arg(base.toString(), reply->errorString()));
             return;
         }
@@ -245,10 +245,11 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
             if (code == 200)
                 setTest(QStringLiteral("ok"), tr("OK: %1 is reachable and accepts the token.").arg(base.toString()));
             else if (code == 401 || code == 403)
-                setTest(QStringLiteral("auth_failed"), tr("Token refused: %1 is reachable but does not accept this token.")
-                                                           .arg(base.toString()));
+                setTest(QStringLiteral("auth_failed"),
+                        tr("Token refused: %1 is reachable but does not accept this token.").arg(base.toString()));
             else if (code)
-                setTest(QStringLiteral("error"), tr("%1 answered HTTP %2 to /api/jobs.").arg(base.toString()).arg(code));
+                setTest(QStringLiteral("error"),
+                        tr("%1 answered HTTP %2 to /api/jobs.").arg(base.toString()).arg(code));
             else
                 setTest(QStringLiteral("unreachable"),
                         tr("Unreachable: nothing answers at %1 (%2).").arg(base.toString(), authReply->errorString()));
@@ -332,7 +333,8 @@ void ServerSettings::refreshStates()
     else if (!reconnecting)
         m_countdown.stop();
     if (!m_servers.isEmpty())
-        emit dataChanged(index(0), index(int(m_servers.size()) - 1), {DisplayNameRole, StateRole, StateTextRole, ErrorRole});
+        emit dataChanged(index(0), index(int(m_servers.size()) - 1),
+                         {DisplayNameRole, StateRole, StateTextRole, ErrorRole});
 }
 
 } // namespace clipdeck::desktop

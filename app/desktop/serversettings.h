@@ -18,7 +18,7 @@ class QSettings;
 namespace clipdeck::jobs {
 class JobModel;
 class JobSource;
-}
+} // namespace clipdeck::jobs
 
 namespace clipdeck::desktop {
 

@@ -12,8 +12,7 @@ namespace clipdeck::desktop {
 
 TaskbarProgress::TaskbarProgress(const QString &desktopFileName)
     : m_appUri(QStringLiteral("application://") + desktopFileName)
-{
-}
+{ }
 
 void TaskbarProgress::update(double progress, int count)
 {
@@ -27,9 +26,9 @@ void TaskbarProgress::update(double progress, int count)
     QDBusConnection bus = QDBusConnection::sessionBus();
     if (!bus.isConnected())
         return;
-    QDBusMessage signal = QDBusMessage::createSignal(QStringLiteral("/org/clipdeck/Clipdeck/LauncherEntry"),
-                                                     QStringLiteral("com.canonical.Unity.LauncherEntry"),
-                                                     QStringLiteral("Update"));
+    QDBusMessage signal =
+        QDBusMessage::createSignal(QStringLiteral("/org/clipdeck/Clipdeck/LauncherEntry"),
+                                   QStringLiteral("com.canonical.Unity.LauncherEntry"), QStringLiteral("Update"));
     const QVariantMap properties{
         {QStringLiteral("progress"), rounded < 0 ? 0.0 : rounded},
         {QStringLiteral("progress-visible"), rounded >= 0},

@@ -40,7 +40,7 @@ namespace {
 class EngineLink
 {
 public:
-    explicit EngineLink(QObject *engine) : m_engine(engine) {}
+    explicit EngineLink(QObject *engine) : m_engine(engine) { }
 
     template <typename Functor>
     void post(Functor &&functor)
@@ -137,10 +137,7 @@ struct Engine::Private
 
     qint64 now() const { return clock.elapsed(); }
 
-    int limit(Pool pool) const
-    {
-        return pool == Pool::Heavy ? settings.heavyConcurrency : settings.lightConcurrency;
-    }
+    int limit(Pool pool) const { return pool == Pool::Heavy ? settings.heavyConcurrency : settings.lightConcurrency; }
 
     const media::OperationSpec *findSpec(const QString &kind) const
     {
@@ -226,7 +223,8 @@ struct Engine::Private
         const double progress = std::round(est.fraction() * 10000.0) / 100.0;
         const auto eta = est.etaSeconds(now());
         const auto speed = est.isPaused() ? std::nullopt : est.speed();
-        const bool changed = progress != job.progress || est.stage() != job.stage || eta != job.etaSeconds || speed != job.speed;
+        const bool changed =
+            progress != job.progress || est.stage() != job.stage || eta != job.etaSeconds || speed != job.speed;
         job.progress = progress;
         job.stage = est.stage();
         job.etaSeconds = eta;
@@ -241,7 +239,8 @@ struct Engine::Private
         if (scheduleQueued || shutDown)
             return;
         scheduleQueued = true;
-        QMetaObject::invokeMethod(q, [this] { schedule(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            q, [this] { schedule(); }, Qt::QueuedConnection);
     }
 
     void schedule()
@@ -284,18 +283,24 @@ struct Engine::Private
         // What is certain before any work: these fail the job rather than the operation.
         const media::OperationSpec *spec = findSpec(job.kind);
         if (!spec || !spec->run) {
-            finishWithoutRun(*e, Status::Failed,
-                             makeError(jobs::errors::UnknownKind, QStringLiteral("This version of Clipdeck cannot run %1 jobs.").arg(quoted(job.kind))));
+            finishWithoutRun(
+                *e, Status::Failed,
+                makeError(jobs::errors::UnknownKind,
+                          QStringLiteral("This version of Clipdeck cannot run %1 jobs.").arg(quoted(job.kind))));
             return;
         }
         if (!QFileInfo::exists(job.input)) {
             finishWithoutRun(*e, Status::Failed,
-                             makeError(media::errors::FileNotFound, QStringLiteral("The input file %1 does not exist.").arg(quoted(job.input))));
+                             makeError(media::errors::FileNotFound,
+                                       QStringLiteral("The input file %1 does not exist.").arg(quoted(job.input))));
             return;
         }
         if (!QDir().mkpath(outputDir) || !QFileInfo(outputDir).isDir() || !QFileInfo(outputDir).isWritable()) {
-            finishWithoutRun(*e, Status::Failed,
-                             makeError(media::errors::OutputUnwritable, QStringLiteral("The output folder %1 cannot be created or written to.").arg(quoted(outputDir))));
+            finishWithoutRun(
+                *e, Status::Failed,
+                makeError(
+                    media::errors::OutputUnwritable,
+                    QStringLiteral("The output folder %1 cannot be created or written to.").arg(quoted(outputDir))));
             return;
         }
 
@@ -307,9 +312,8 @@ struct Engine::Private
 
         const int attempt = job.attempt;
         const auto sharedLink = link;
-        run->control = std::make_shared<RunControl>([sharedLink, this, id, attempt] {
-            sharedLink->post([this, id, attempt] { onProgress(id, attempt); });
-        });
+        run->control = std::make_shared<RunControl>(
+            [sharedLink, this, id, attempt] { sharedLink->post([this, id, attempt] { onProgress(id, attempt); }); });
 
         media::Request request;
         request.inputPath = QFileInfo(job.input).absoluteFilePath();
@@ -330,7 +334,8 @@ struct Engine::Private
             });
         } catch (const std::system_error &err) {
             finishWithoutRun(*e, Status::Failed,
-                             makeError(media::errors::Internal, QStringLiteral("Could not start a worker thread: %1").arg(QString::fromLocal8Bit(err.what()))));
+                             makeError(media::errors::Internal, QStringLiteral("Could not start a worker thread: %1")
+                                                                    .arg(QString::fromLocal8Bit(err.what()))));
             return;
         }
 
@@ -411,8 +416,10 @@ struct Engine::Private
             job.error.reset();
         } else if (result.error) {
             job.status = Status::Failed;
-            job.error = jobs::Error{result.error->code.isEmpty() ? QString(media::errors::Internal) : result.error->code,
-                                    result.error->message.isEmpty() ? QStringLiteral("The operation failed without saying why.") : result.error->message};
+            job.error =
+                jobs::Error{result.error->code.isEmpty() ? QString(media::errors::Internal) : result.error->code,
+                            result.error->message.isEmpty() ? QStringLiteral("The operation failed without saying why.")
+                                                            : result.error->message};
         } else {
             job.status = Status::Complete;
             job.progress = 100;
@@ -443,7 +450,9 @@ struct Engine::Private
 
     jobs::Error stateError(const Job &job, const QString &what) const
     {
-        return makeError(jobs::errors::InvalidState, QStringLiteral("Cannot %1 job %2: it is %3.").arg(what, job.id, QString(jobs::statusName(job.status))));
+        return makeError(
+            jobs::errors::InvalidState,
+            QStringLiteral("Cannot %1 job %2: it is %3.").arg(what, job.id, QString(jobs::statusName(job.status))));
     }
 
     // ---- open / shutdown -----------------------------------------------------------------------
@@ -514,7 +523,8 @@ bool Engine::open()
     }
     d->opened = true;
 
-    std::stable_sort(loaded.begin(), loaded.end(), [](const StoredJob &a, const StoredJob &b) { return a.job.createdAt < b.job.createdAt; });
+    std::stable_sort(loaded.begin(), loaded.end(),
+                     [](const StoredJob &a, const StoredJob &b) { return a.job.createdAt < b.job.createdAt; });
     for (StoredJob &s : loaded) {
         d->nextOrder = std::max(d->nextOrder, s.order + 1);
         const media::OperationSpec *spec = d->findSpec(s.job.kind);
@@ -533,8 +543,9 @@ bool Engine::open()
             continue;
         const Job &job = e->stored.job;
         if (job.status == Status::Running || (job.status == Status::Paused && job.startedAt.isValid())) {
-            d->interrupt(*e, QStringLiteral("Clipdeck stopped while this job was running (at %1%). Retry it to run it again.")
-                                 .arg(job.progress, 0, 'f', 0));
+            d->interrupt(
+                *e, QStringLiteral("Clipdeck stopped while this job was running (at %1%). Retry it to run it again.")
+                        .arg(job.progress, 0, 'f', 0));
         } else if (job.status == Status::Pending) {
             d->queue.push(id, job.priority, e->stored.order, e->pool);
         }
@@ -572,7 +583,8 @@ void Engine::shutdown()
     for (const QString &id : std::as_const(runningIds)) {
         if (Entry *e = d->find(id); e && e->run) {
             e->run->progressTimer.stop();
-            d->interrupt(*e, QStringLiteral("Clipdeck was closed while this job was running. Retry it to run it again."));
+            d->interrupt(*e,
+                         QStringLiteral("Clipdeck was closed while this job was running. Retry it to run it again."));
         }
     }
     const QDeadlineTimer deadline(d->settings.shutdownTimeoutMs);
@@ -586,7 +598,8 @@ void Engine::shutdown()
         } else {
             // An operation that ignores cancel: leave it to finish on its own rather than hang
             // the caller. Everything it holds is its own copy, and it can no longer post.
-            qCWarning(lcEngine, "job %s did not stop within %d ms; leaving its thread behind", qPrintable(id), d->settings.shutdownTimeoutMs);
+            qCWarning(lcEngine, "job %s did not stop within %d ms; leaving its thread behind", qPrintable(id),
+                      d->settings.shutdownTimeoutMs);
             run.thread.detach();
         }
         --d->running[int(e.pool)];
@@ -599,7 +612,8 @@ void Engine::shutdown()
     d->opened = false;
 }
 
-SubmitResult Engine::submit(const QString &kind, const QString &input, const QVariantMap &params, int priority, const QString &outputDir)
+SubmitResult Engine::submit(const QString &kind, const QString &input, const QVariantMap &params, int priority,
+                            const QString &outputDir)
 {
     if (!d->opened || d->shutDown)
         return {std::nullopt, makeError(jobs::errors::InvalidState, QStringLiteral("The job engine is not open."))};
@@ -608,8 +622,10 @@ SubmitResult Engine::submit(const QString &kind, const QString &input, const QVa
         QStringList known;
         for (const auto &op : d->settings.operations)
             known.append(op.kind);
-        return {std::nullopt, makeError(jobs::errors::UnknownKind, QStringLiteral("There is no job kind %1 (known kinds: %2).")
-                                                                       .arg(quoted(kind), known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))))};
+        return {std::nullopt, makeError(jobs::errors::UnknownKind,
+                                        QStringLiteral("There is no job kind %1 (known kinds: %2).")
+                                            .arg(quoted(kind), known.isEmpty() ? QStringLiteral("none")
+                                                                               : known.join(QStringLiteral(", "))))};
     }
     if (spec->validate) {
         if (const auto invalid = spec->validate(params))

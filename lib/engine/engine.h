@@ -42,8 +42,8 @@ struct EngineSettings
     // Where jobs that name no folder write their outputs; created when a job needs it.
     // Empty: defaultDataDir() + "/outputs".
     QString outputDir;
-    int heavyConcurrency = 1; // encodes (OperationSpec::heavy) running at once
-    int lightConcurrency = 2; // other jobs running at once
+    int heavyConcurrency = 1;     // encodes (OperationSpec::heavy) running at once
+    int lightConcurrency = 2;     // other jobs running at once
     int progressIntervalMs = 100; // at most one progress event per job per interval
     int persistIntervalMs = 1000; // progress-only changes are written in batches this often
     int shutdownTimeoutMs = 5000; // how long shutdown waits for canceled operations to return
@@ -92,8 +92,8 @@ public:
     // output folder that cannot be written ("output_unwritable"), broken media — end the job
     // failed instead, so they show up in its event stream like any other failure.
     // outputDir empty: settings().outputDir. Higher priority runs first, then submission order.
-    SubmitResult submit(const QString &kind, const QString &input, const QVariantMap &params = {},
-                        int priority = 0, const QString &outputDir = {});
+    SubmitResult submit(const QString &kind, const QString &input, const QVariantMap &params = {}, int priority = 0,
+                        const QString &outputDir = {});
 
     // The actions return std::nullopt on success, or an error: "not_found" (no such job) or
     // "invalid_state" (e.g. resuming a job that is not paused).

@@ -32,8 +32,7 @@ struct EngineJobSource::Private
     }
 };
 
-EngineJobSource::EngineJobSource(Engine *engine, QObject *parent)
-    : JobSource(parent), d(std::make_unique<Private>())
+EngineJobSource::EngineJobSource(Engine *engine, QObject *parent) : JobSource(parent), d(std::make_unique<Private>())
 {
     d->engine = engine;
 }
@@ -90,14 +89,16 @@ QString EngineJobSource::submit(const jobs::JobSubmission &submission)
     if (!d->engine) {
         const jobs::Error error = engineGone();
         // Queued: the caller gets the token before it hears that the submission failed.
-        QMetaObject::invokeMethod(this, [this, token, error] { emit submitFailed(token, error); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, token, error] { emit submitFailed(token, error); }, Qt::QueuedConnection);
         return token;
     }
     const SubmitResult result = d->engine->submit(submission.kind, submission.inputPath, submission.params,
                                                   submission.priority, submission.outputDir);
     if (result.error) {
         const jobs::Error error = *result.error;
-        QMetaObject::invokeMethod(this, [this, token, error] { emit submitFailed(token, error); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, token, error] { emit submitFailed(token, error); }, Qt::QueuedConnection);
     }
     // On success the engine has already emitted the job's first snapshot (to us, if started).
     return token;
@@ -139,8 +140,7 @@ void EngineJobSource::fetchOutput(const QString &jobId, const QString &outputNam
 {
     const auto job = d->engine ? d->engine->job(jobId) : std::nullopt;
     if (!job) {
-        emit actionFailed(jobId, u"fetch"_s,
-                          {QString(jobs::errors::NotFound), tr("There is no job %1.").arg(jobId)});
+        emit actionFailed(jobId, u"fetch"_s, {QString(jobs::errors::NotFound), tr("There is no job %1.").arg(jobId)});
         return;
     }
     for (const jobs::Output &output : job->outputs) {
@@ -152,11 +152,13 @@ void EngineJobSource::fetchOutput(const QString &jobId, const QString &outputNam
             return;
         }
         emit actionFailed(jobId, u"fetch"_s,
-                          {QString(media::errors::FileNotFound), tr("The output %1 is no longer at %2.").arg(outputName, output.path)});
+                          {QString(media::errors::FileNotFound),
+                           tr("The output %1 is no longer at %2.").arg(outputName, output.path)});
         return;
     }
-    emit actionFailed(jobId, u"fetch"_s,
-                      {QString(media::errors::FileNotFound), tr("Job %1 has no output named %2.").arg(jobId, outputName)});
+    emit actionFailed(
+        jobId, u"fetch"_s,
+        {QString(media::errors::FileNotFound), tr("Job %1 has no output named %2.").arg(jobId, outputName)});
 }
 
 } // namespace clipdeck::engine

@@ -19,8 +19,8 @@ public:
     explicit EngineJobSource(Engine *engine, QObject *parent = nullptr);
     ~EngineJobSource() override;
 
-    QString sourceId() const override;    // "local"
-    QString displayName() const override; // "This computer"
+    QString sourceId() const override;                // "local"
+    QString displayName() const override;             // "This computer"
     ConnectionState connectionState() const override; // Connected once started
 
     void start() override;

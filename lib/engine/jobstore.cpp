@@ -36,7 +36,7 @@ constexpr std::array<Migration, JobStore::SchemaVersion> migrations{createVersio
 
 } // namespace
 
-JobStore::JobStore(QString connectionName) : m_connectionName(std::move(connectionName)) {}
+JobStore::JobStore(QString connectionName) : m_connectionName(std::move(connectionName)) { }
 
 JobStore::~JobStore()
 {
@@ -124,15 +124,16 @@ bool JobStore::migrate()
     q.finish();
     if (version > SchemaVersion) {
         return fail(QStringLiteral("the job database has layout version %1, newer than this version of Clipdeck "
-                                   "understands (%2)").arg(version).arg(SchemaVersion),
+                                   "understands (%2)")
+                        .arg(version)
+                        .arg(SchemaVersion),
                     QString());
     }
     for (int v = version; v < SchemaVersion; ++v) {
         if (!db.transaction())
             return fail(QStringLiteral("cannot start a migration"), db.lastError().text());
         QString error;
-        if (!migrations[std::size_t(v)](db, &error)
-            || !q.exec(QStringLiteral("PRAGMA user_version = %1").arg(v + 1))) {
+        if (!migrations[std::size_t(v)](db, &error) || !q.exec(QStringLiteral("PRAGMA user_version = %1").arg(v + 1))) {
             if (error.isEmpty())
                 error = q.lastError().text();
             db.rollback();
@@ -160,8 +161,9 @@ QList<StoredJob> JobStore::load(QStringList *warnings)
         jobs::JobDecodeResult decoded = jobs::decodeJob(q.value(3).toByteArray());
         if (!decoded.job || decoded.job->id != id) {
             if (warnings)
-                warnings->append(QStringLiteral("job %1 is unreadable and was skipped: %2")
-                                     .arg(id, decoded.job ? QStringLiteral("its snapshot has another id") : decoded.error));
+                warnings->append(
+                    QStringLiteral("job %1 is unreadable and was skipped: %2")
+                        .arg(id, decoded.job ? QStringLiteral("its snapshot has another id") : decoded.error));
             continue;
         }
         result.append(StoredJob{std::move(*decoded.job), q.value(2).toString(), q.value(1).toULongLong()});
@@ -173,7 +175,8 @@ bool JobStore::writeRow(const StoredJob &job)
 {
     if (!m_upsert) {
         m_upsert = std::make_unique<QSqlQuery>(QSqlDatabase::database(m_connectionName, false));
-        if (!m_upsert->prepare(QStringLiteral("INSERT OR REPLACE INTO jobs (id, queue_order, output_dir, snapshot) VALUES (?, ?, ?, ?)"))) {
+        if (!m_upsert->prepare(QStringLiteral(
+                "INSERT OR REPLACE INTO jobs (id, queue_order, output_dir, snapshot) VALUES (?, ?, ?, ?)"))) {
             const QString detail = m_upsert->lastError().text();
             m_upsert.reset();
             return fail(QStringLiteral("cannot prepare the job update"), detail);

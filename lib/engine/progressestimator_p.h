@@ -20,14 +20,14 @@ class ProgressEstimator
 public:
     struct Config
     {
-        qint64 warmUpMs = 1000;         // no ETA before this much active time ...
-        double warmUpFraction = 0.02;   // ... unless this much of the work is already done
-        qint64 speedWindowMs = 2000;    // speed is measured over about this much active time
-        qint64 minSpeedSpanMs = 200;    // and not at all over less (too noisy)
+        qint64 warmUpMs = 1000;       // no ETA before this much active time ...
+        double warmUpFraction = 0.02; // ... unless this much of the work is already done
+        qint64 speedWindowMs = 2000;  // speed is measured over about this much active time
+        qint64 minSpeedSpanMs = 200;  // and not at all over less (too noisy)
     };
 
     ProgressEstimator() = default;
-    explicit ProgressEstimator(Config config) : m_config(config) {}
+    explicit ProgressEstimator(Config config) : m_config(config) { }
 
     // A new attempt starts now: forgets everything measured before.
     void start(qint64 nowMs);
@@ -78,13 +78,10 @@ private:
 class ProgressThrottle
 {
 public:
-    explicit ProgressThrottle(qint64 intervalMs = 100) : m_intervalMs(intervalMs) {}
+    explicit ProgressThrottle(qint64 intervalMs = 100) : m_intervalMs(intervalMs) { }
 
     // A report arrived at nowMs: returns when it may be published (<= nowMs: now).
-    qint64 dueAt(qint64 nowMs) const
-    {
-        return m_lastMs < 0 ? nowMs : std::max(nowMs, m_lastMs + m_intervalMs);
-    }
+    qint64 dueAt(qint64 nowMs) const { return m_lastMs < 0 ? nowMs : std::max(nowMs, m_lastMs + m_intervalMs); }
     // An event for this job (of any kind) went out at nowMs.
     void published(qint64 nowMs) { m_lastMs = nowMs; }
     void reset() { m_lastMs = -1; }

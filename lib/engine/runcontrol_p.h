@@ -18,7 +18,7 @@ public:
     // notify is called on the worker thread when a report is waiting and none was waiting
     // before: however often an operation checks in, the engine's thread gets at most one
     // wake-up per report it has not yet taken.
-    explicit RunControl(std::function<void()> notify) : m_notify(std::move(notify)) {}
+    explicit RunControl(std::function<void()> notify) : m_notify(std::move(notify)) { }
 
     // Worker thread.
     bool checkpoint(const media::Progress &progress) override;

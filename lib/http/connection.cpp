@@ -16,7 +16,7 @@ namespace clipdeck::http {
 namespace {
 
 constexpr qsizetype ReadChunk = 16 * 1024;
-constexpr int ReadsPerWakeup = 4;          // then let other connections have a turn
+constexpr int ReadsPerWakeup = 4;                 // then let other connections have a turn
 constexpr qsizetype MaxBufferedInput = 64 * 1024; // pipelined input waiting for a response
 constexpr qint64 FileHighWater = 256 * 1024;      // read more of a file below this many queued bytes
 constexpr qint64 FileChunk = 64 * 1024;
@@ -336,7 +336,8 @@ void Connection::scheduleResume()
     if (m_resumeQueued)
         return;
     m_resumeQueued = true;
-    QMetaObject::invokeMethod(this, [this] { resume(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { resume(); }, Qt::QueuedConnection);
 }
 
 void Connection::resume()
@@ -454,7 +455,8 @@ void Connection::refillFile()
         const QByteArray chunk = m_file->read(std::min(FileChunk, m_fileRemaining));
         if (chunk.isEmpty()) {
             // The file shrank or failed under us: the response cannot be completed honestly.
-            qCWarning(lcHttp, "reading %s failed: %s", qPrintable(m_file->fileName()), qPrintable(m_file->errorString()));
+            qCWarning(lcHttp, "reading %s failed: %s", qPrintable(m_file->fileName()),
+                      qPrintable(m_file->errorString()));
             scheduleClose(CloseReason::Error);
             return;
         }
@@ -513,8 +515,8 @@ void Connection::respond(Exchange *ex, int status, const Headers &headers, const
     flush();
 }
 
-void Connection::respondFile(Exchange *ex, int status, const Headers &headers, std::unique_ptr<QFile> file, qint64 offset,
-                             qint64 length)
+void Connection::respondFile(Exchange *ex, int status, const Headers &headers, std::unique_ptr<QFile> file,
+                             qint64 offset, qint64 length)
 {
     if (ex != m_exchange.get() || m_phase == Phase::Closed || m_response != Response::None)
         return;
@@ -709,11 +711,8 @@ void Connection::expireDeadlines(qint64 t)
     const Deadline kind = m_readDeadlineKind;
     setReadDeadline(Deadline::None, 0);
     switch (kind) {
-    case Deadline::None:
-        return;
-    case Deadline::Linger:
-        scheduleClose(CloseReason::PeerClosed);
-        return;
+    case Deadline::None: return;
+    case Deadline::Linger: scheduleClose(CloseReason::PeerClosed); return;
     case Deadline::Idle:
         ++m_server->d->counters.timedOut;
         scheduleClose(CloseReason::Timeout);
@@ -763,7 +762,8 @@ void Connection::scheduleClose(CloseReason reason)
     m_out.clear();
     m_queued = 0;
     m_file.reset();
-    QMetaObject::invokeMethod(this, [this] { finalize(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { finalize(); }, Qt::QueuedConnection);
 }
 
 void Connection::finalize()

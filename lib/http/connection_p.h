@@ -110,7 +110,7 @@ private:
     qint64 m_fileRemaining = 0;
 
     qint64 m_readDeadline = 0;
-    qint64 m_lingerEnds = 0; // lingering never lasts past this, however long the client sends
+    qint64 m_lingerEnds = 0;                   // lingering never lasts past this, however long the client sends
     static constexpr int MaxLingerFactor = 15; // × lingerMs (2 s → 30 s, nginx's lingering_time)
     qint64 m_sendDeadline = 0;
     Deadline m_readDeadlineKind = Deadline::None;

@@ -9,8 +9,7 @@ namespace clipdeck::http {
 
 Exchange::Exchange(Connection *connection, Request request, QHostAddress peer, qint64 receivedAtNs)
     : m_connection(connection), m_request(std::move(request)), m_peer(std::move(peer)), m_receivedAtNs(receivedAtNs)
-{
-}
+{ }
 
 Exchange::~Exchange() = default;
 
@@ -52,7 +51,8 @@ void Exchange::respond(int status, const Headers &headers, const QByteArray &bod
         m_connection->respond(this, status, headers, body);
 }
 
-void Exchange::respondFile(int status, const Headers &headers, std::unique_ptr<QFile> file, qint64 offset, qint64 length)
+void Exchange::respondFile(int status, const Headers &headers, std::unique_ptr<QFile> file, qint64 offset,
+                           qint64 length)
 {
     if (m_responded) {
         qWarning("clipdeck::http::Exchange::respondFile: already answered (%d)", status);

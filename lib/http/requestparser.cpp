@@ -14,11 +14,22 @@ bool isTokenChar(char c)
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
+    default: return false;
     }
 }
 
@@ -43,14 +54,13 @@ QByteArrayView trimmed(QByteArrayView v)
     return v;
 }
 
-
 constexpr int MaxEmptyLinesBeforeRequest = 8;
 // A chunk-size line with extensions; nothing legitimate comes close.
 constexpr qsizetype MaxChunkLineBytes = 4096;
 
 } // namespace
 
-RequestParser::RequestParser(ParserLimits limits) : m_limits(limits), m_bodyLimit(limits.maxBodyBytes) {}
+RequestParser::RequestParser(ParserLimits limits) : m_limits(limits), m_bodyLimit(limits.maxBodyBytes) { }
 
 std::optional<qint64> RequestParser::contentLength() const
 {
@@ -62,23 +72,23 @@ std::optional<qint64> RequestParser::contentLength() const
 bool RequestParser::isMidRequest() const
 {
     switch (m_state) {
-    case State::Start:
-        return !m_line.isEmpty() || m_emptyLinesSkipped > 0;
-    case State::Done:
-        return false;
-    default:
-        return true;
+    case State::Start: return !m_line.isEmpty() || m_emptyLinesSkipped > 0;
+    case State::Done: return false;
+    default: return true;
     }
 }
 
 bool RequestParser::isInBody() const
 {
     switch (m_state) {
-    case State::BodyStart: case State::Fixed: case State::ChunkSize: case State::ChunkData:
-    case State::ChunkDataEnd: case State::Trailers: case State::BodyEnd:
-        return true;
-    default:
-        return false;
+    case State::BodyStart:
+    case State::Fixed:
+    case State::ChunkSize:
+    case State::ChunkData:
+    case State::ChunkDataEnd:
+    case State::Trailers:
+    case State::BodyEnd: return true;
+    default: return false;
     }
 }
 
@@ -305,12 +315,9 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
     qsizetype pos = 0;
     for (;;) {
         switch (m_state) {
-        case State::Failed:
-            return {Step::Error, 0, {}};
+        case State::Failed: return {Step::Error, 0, {}};
 
-        case State::Done:
-            startNextMessage();
-            continue;
+        case State::Done: startNextMessage(); continue;
 
         case State::Start:
         case State::RequestLine: {
@@ -319,12 +326,9 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
             m_state = State::RequestLine;
             QByteArrayView line;
             switch (takeLine(input, pos, m_limits.maxRequestLineBytes, 414, "The request line is too long."_L1, line)) {
-            case LineResult::Failed:
-                return {Step::Error, 0, {}};
-            case LineResult::Partial:
-                return {Step::NeedMore, pos, {}};
-            case LineResult::Complete:
-                break;
+            case LineResult::Failed: return {Step::Error, 0, {}};
+            case LineResult::Partial: return {Step::NeedMore, pos, {}};
+            case LineResult::Complete: break;
             }
             if (line.isEmpty()) {
                 // RFC 9112 2.2: a server SHOULD ignore a few empty lines before a request.
@@ -349,13 +353,11 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
             QByteArrayView line;
             const qsizetype before = m_line.size();
             const qsizetype start = pos;
-            switch (takeLine(input, pos, m_limits.maxHeaderBytes - m_headerBytes, 431, "The request's header fields are too large."_L1, line)) {
-            case LineResult::Failed:
-                return {Step::Error, 0, {}};
-            case LineResult::Partial:
-                return {Step::NeedMore, pos, {}};
-            case LineResult::Complete:
-                break;
+            switch (takeLine(input, pos, m_limits.maxHeaderBytes - m_headerBytes, 431,
+                             "The request's header fields are too large."_L1, line)) {
+            case LineResult::Failed: return {Step::Error, 0, {}};
+            case LineResult::Partial: return {Step::NeedMore, pos, {}};
+            case LineResult::Complete: break;
             }
             m_headerBytes += before + (pos - start);
             if (line.isEmpty()) {
@@ -408,21 +410,16 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
             return {Step::Body, pos, body};
         }
 
-        case State::BodyEnd:
-            m_state = State::Done;
-            return {Step::End, pos, {}};
+        case State::BodyEnd: m_state = State::Done; return {Step::End, pos, {}};
 
         case State::ChunkSize: {
             if (pos == input.size())
                 return {Step::NeedMore, pos, {}};
             QByteArrayView line;
             switch (takeLine(input, pos, MaxChunkLineBytes, 400, "A chunk-size line is too long."_L1, line)) {
-            case LineResult::Failed:
-                return {Step::Error, 0, {}};
-            case LineResult::Partial:
-                return {Step::NeedMore, pos, {}};
-            case LineResult::Complete:
-                break;
+            case LineResult::Failed: return {Step::Error, 0, {}};
+            case LineResult::Partial: return {Step::NeedMore, pos, {}};
+            case LineResult::Complete: break;
             }
             // chunk-size [ BWS ";" chunk-ext ]
             qsizetype digits = 0;
@@ -466,12 +463,9 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
                 return {Step::NeedMore, pos, {}};
             QByteArrayView line;
             switch (takeLine(input, pos, 2, 400, "Chunk data longer than its size."_L1, line)) {
-            case LineResult::Failed:
-                return {Step::Error, 0, {}};
-            case LineResult::Partial:
-                return {Step::NeedMore, pos, {}};
-            case LineResult::Complete:
-                break;
+            case LineResult::Failed: return {Step::Error, 0, {}};
+            case LineResult::Partial: return {Step::NeedMore, pos, {}};
+            case LineResult::Complete: break;
             }
             const bool empty = line.isEmpty();
             m_line.clear();

@@ -46,8 +46,8 @@ public:
     struct Result
     {
         Step step = Step::NeedMore;
-        qsizetype consumed = 0;  // bytes of the input used by this step
-        QByteArrayView body;     // Step::Body only: a view into the input
+        qsizetype consumed = 0; // bytes of the input used by this step
+        QByteArrayView body;    // Step::Body only: a view into the input
     };
 
     explicit RequestParser(ParserLimits limits = {});
@@ -74,14 +74,25 @@ public:
     bool isInBody() const;
 
     bool hasError() const { return m_state == State::Failed; }
-    int errorStatus() const { return m_errorStatus; }     // 400, 413, 414, 431, 501 or 505
+    int errorStatus() const { return m_errorStatus; } // 400, 413, 414, 431, 501 or 505
     QString errorMessage() const { return m_errorMessage; }
 
     const ParserLimits &limits() const { return m_limits; }
 
 private:
     enum class State {
-        Start, RequestLine, Headers, BodyStart, Fixed, ChunkSize, ChunkData, ChunkDataEnd, Trailers, BodyEnd, Done, Failed
+        Start,
+        RequestLine,
+        Headers,
+        BodyStart,
+        Fixed,
+        ChunkSize,
+        ChunkData,
+        ChunkDataEnd,
+        Trailers,
+        BodyEnd,
+        Done,
+        Failed
     };
     enum class LineResult { Complete, Partial, Failed };
 

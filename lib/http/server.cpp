@@ -103,7 +103,8 @@ void Server::Private::accept(int fd)
 
     if (connections.size() >= settings.maxConnections || closingAll) {
         ++counters.rejectedOverLimit;
-        const auto [contentType, body] = errorBody(503, QStringLiteral("The server has too many connections; try again later."));
+        const auto [contentType, body] =
+            errorBody(503, QStringLiteral("The server has too many connections; try again later."));
         const QByteArray response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + contentType
                                     + "\r\nContent-Length: " + QByteArray::number(body.size())
                                     + "\r\nRetry-After: 5\r\nConnection: close\r\n\r\n" + body;
@@ -162,7 +163,8 @@ std::pair<QByteArray, QByteArray> Server::Private::errorBody(int status, const Q
     return {QByteArrayLiteral("text/plain; charset=utf-8"), message.toUtf8() + '\n'};
 }
 
-Server::Server(ServerSettings settings, QObject *parent) : QObject(parent), d(std::make_unique<Private>(this, std::move(settings)))
+Server::Server(ServerSettings settings, QObject *parent)
+    : QObject(parent), d(std::make_unique<Private>(this, std::move(settings)))
 {
     connect(&d->sweep, &QTimer::timeout, this, [this] { d->expireDeadlines(); });
     connect(&d->graceTimer, &QTimer::timeout, this, [this] {

@@ -67,7 +67,7 @@ struct ServerStats
     quint64 timedOut = 0;          // closed by any of the timeouts
     quint64 badRequests = 0;       // 4xx/5xx answered by the parser's limits and checks
     int openConnections = 0;
-    qint64 bytesQueued = 0;        // over all connections
+    qint64 bytesQueued = 0; // over all connections
 };
 
 class Server : public QObject

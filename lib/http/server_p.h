@@ -17,7 +17,7 @@ class Connection;
 class Listener : public QTcpServer
 {
 public:
-    explicit Listener(std::function<void(int fd)> accept) : m_accept(std::move(accept)) {}
+    explicit Listener(std::function<void(int fd)> accept) : m_accept(std::move(accept)) { }
 
 protected:
     void incomingConnection(qintptr fd) override { m_accept(int(fd)); }

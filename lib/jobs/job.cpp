@@ -7,8 +7,8 @@ namespace clipdeck::jobs {
 namespace {
 // Indexed by Status; the wire names of schema v1 (docs/protocol.md).
 constexpr std::array<QLatin1StringView, 6> statusNames{
-    QLatin1StringView("pending"), QLatin1StringView("running"),  QLatin1StringView("paused"),
-    QLatin1StringView("complete"), QLatin1StringView("failed"), QLatin1StringView("canceled"),
+    QLatin1StringView("pending"),  QLatin1StringView("running"), QLatin1StringView("paused"),
+    QLatin1StringView("complete"), QLatin1StringView("failed"),  QLatin1StringView("canceled"),
 };
 } // namespace
 

@@ -18,14 +18,10 @@ struct JobFilterModel::Private
     bool acceptsStatus(Status status) const
     {
         switch (filter) {
-        case Filter::All:
-            return true;
-        case Filter::Active:
-            return !isTerminal(status);
-        case Filter::Finished:
-            return status == Status::Complete || status == Status::Canceled;
-        case Filter::Failed:
-            return status == Status::Failed;
+        case Filter::All: return true;
+        case Filter::Active: return !isTerminal(status);
+        case Filter::Finished: return status == Status::Complete || status == Status::Canceled;
+        case Filter::Failed: return status == Status::Failed;
         }
         return true;
     }
@@ -34,8 +30,7 @@ struct JobFilterModel::Private
     bool matches(QLatin1StringView text) const { return text.contains(searchText, Qt::CaseInsensitive); }
 };
 
-JobFilterModel::JobFilterModel(QObject *parent)
-    : QSortFilterProxyModel(parent), d(std::make_unique<Private>())
+JobFilterModel::JobFilterModel(QObject *parent) : QSortFilterProxyModel(parent), d(std::make_unique<Private>())
 {
     // Re-filters the rows a coalesced dataChanged names, so a job whose status changes moves
     // between the tabs. Source order is kept unless newestFirst sorts (by source row, which an

@@ -144,9 +144,7 @@ void appendVariant(QByteArray &out, const QVariant &value)
 {
     switch (value.typeId()) {
     case QMetaType::UnknownType:
-    case QMetaType::Nullptr:
-        out.append("null", 4);
-        return;
+    case QMetaType::Nullptr: out.append("null", 4); return;
     case QMetaType::Bool:
         if (value.toBool())
             out.append("true", 4);
@@ -158,29 +156,17 @@ void appendVariant(QByteArray &out, const QVariant &value)
     case QMetaType::Long:
     case QMetaType::LongLong:
     case QMetaType::SChar:
-    case QMetaType::Char:
-        appendInteger(out, value.toLongLong());
-        return;
+    case QMetaType::Char: appendInteger(out, value.toLongLong()); return;
     case QMetaType::UInt:
     case QMetaType::UShort:
     case QMetaType::ULong:
     case QMetaType::ULongLong:
-    case QMetaType::UChar:
-        appendUnsigned(out, value.toULongLong());
-        return;
+    case QMetaType::UChar: appendUnsigned(out, value.toULongLong()); return;
     case QMetaType::Double:
-    case QMetaType::Float:
-        appendDouble(out, value.toDouble());
-        return;
-    case QMetaType::QString:
-        appendUtf8Escaped(out, value.toString());
-        return;
-    case QMetaType::QByteArray:
-        appendUtf8Escaped(out, QString::fromUtf8(value.toByteArray()));
-        return;
-    case QMetaType::QDateTime:
-        appendTime(out, value.toDateTime());
-        return;
+    case QMetaType::Float: appendDouble(out, value.toDouble()); return;
+    case QMetaType::QString: appendUtf8Escaped(out, value.toString()); return;
+    case QMetaType::QByteArray: appendUtf8Escaped(out, QString::fromUtf8(value.toByteArray())); return;
+    case QMetaType::QDateTime: appendTime(out, value.toDateTime()); return;
     case QMetaType::QStringList:
     case QMetaType::QVariantList: {
         const QVariantList list = value.toList();
@@ -193,9 +179,7 @@ void appendVariant(QByteArray &out, const QVariant &value)
         out.append(']');
         return;
     }
-    case QMetaType::QVariantMap:
-        appendVariantMap(out, value.toMap());
-        return;
+    case QMetaType::QVariantMap: appendVariantMap(out, value.toMap()); return;
     case QMetaType::QVariantHash: {
         // A hash has no stable order; sorting through a QVariantMap keeps the output deterministic.
         const QVariantHash hash = value.toHash();
@@ -208,9 +192,7 @@ void appendVariant(QByteArray &out, const QVariant &value)
     case QMetaType::QJsonValue:
     case QMetaType::QJsonObject:
     case QMetaType::QJsonArray:
-    case QMetaType::QJsonDocument:
-        appendVariant(out, QJsonValue::fromVariant(value).toVariant());
-        return;
+    case QMetaType::QJsonDocument: appendVariant(out, QJsonValue::fromVariant(value).toVariant()); return;
     default:
         // QUrl, QDate, enums...: their string form when Qt has one, otherwise null.
         if (value.canConvert<QString>())
@@ -259,7 +241,10 @@ QByteArray formatUtcTime(const QDateTime &time)
     const unsigned secs = unsigned(rest / 1000);
     const unsigned hh = secs / 3600, mm = (secs / 60) % 60, ss = secs % 60;
     char buf[24];
-    auto two = [](char *p, unsigned v) { p[0] = char('0' + v / 10); p[1] = char('0' + v % 10); };
+    auto two = [](char *p, unsigned v) {
+        p[0] = char('0' + v / 10);
+        p[1] = char('0' + v % 10);
+    };
     const unsigned y = unsigned(year);
     buf[0] = char('0' + y / 1000);
     buf[1] = char('0' + (y / 100) % 10);
@@ -400,7 +385,7 @@ constexpr double MaxSafeInteger = 9007199254740992.0;
 class Reader
 {
 public:
-    Reader(const QJsonObject &object, QString path) : m_object(object), m_path(std::move(path)) {}
+    Reader(const QJsonObject &object, QString path) : m_object(object), m_path(std::move(path)) { }
 
     bool failed() const { return !m_error.isEmpty(); }
     QString error() const { return m_error; }
@@ -481,7 +466,8 @@ public:
         if (!v || (nullable && v->isNull()))
             return {};
         if (!v->isString()) {
-            expected(key, nullable ? QStringLiteral("an ISO 8601 time or null") : QStringLiteral("an ISO 8601 time"), *v);
+            expected(key, nullable ? QStringLiteral("an ISO 8601 time or null") : QStringLiteral("an ISO 8601 time"),
+                     *v);
             return {};
         }
         const QString text = v->toString();
@@ -545,9 +531,11 @@ JobDecodeResult decodeJob(QByteArrayView json)
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(json.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError)
-        return failure(QStringLiteral("malformed JSON at byte %1: %2").arg(parseError.offset).arg(parseError.errorString()));
+        return failure(
+            QStringLiteral("malformed JSON at byte %1: %2").arg(parseError.offset).arg(parseError.errorString()));
     if (!doc.isObject())
-        return failure(QStringLiteral("expected a JSON object, got %1").arg(doc.isArray() ? QStringLiteral("an array") : QStringLiteral("a scalar")));
+        return failure(QStringLiteral("expected a JSON object, got %1")
+                           .arg(doc.isArray() ? QStringLiteral("an array") : QStringLiteral("a scalar")));
     const QJsonObject root = doc.object();
 
     Reader r(root, QString());
@@ -557,7 +545,9 @@ JobDecodeResult decodeJob(QByteArrayView json)
     if (r.failed())
         return failure(r.error());
     if (version != SchemaVersion)
-        return failure(QStringLiteral("\"v\": unsupported schema version %1 (this build reads version %2)").arg(version).arg(SchemaVersion));
+        return failure(QStringLiteral("\"v\": unsupported schema version %1 (this build reads version %2)")
+                           .arg(version)
+                           .arg(SchemaVersion));
 
     Job job;
     job.id = r.string(QLatin1StringView("jobId"), false);
@@ -587,7 +577,8 @@ JobDecodeResult decodeJob(QByteArrayView json)
         job.speed = value;
     }
     job.attempt = int(r.integer(QLatin1StringView("attempt"), 1, std::numeric_limits<int>::max()));
-    job.priority = int(r.integer(QLatin1StringView("priority"), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+    job.priority =
+        int(r.integer(QLatin1StringView("priority"), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
     if (const auto error = r.object(QLatin1StringView("error"), true)) {
         Reader e(*error, QStringLiteral("error."));
         Error value;

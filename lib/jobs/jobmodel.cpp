@@ -39,9 +39,9 @@ QString makeKey(const QString &sourceId, const QString &jobId)
 const QString &statusString(Status status)
 {
     static const std::array<QString, 6> names{
-        QString(statusName(Status::Pending)),  QString(statusName(Status::Running)),
-        QString(statusName(Status::Paused)),   QString(statusName(Status::Complete)),
-        QString(statusName(Status::Failed)),   QString(statusName(Status::Canceled)),
+        QString(statusName(Status::Pending)), QString(statusName(Status::Running)),
+        QString(statusName(Status::Paused)),  QString(statusName(Status::Complete)),
+        QString(statusName(Status::Failed)),  QString(statusName(Status::Canceled)),
     };
     return names[static_cast<std::size_t>(status)];
 }
@@ -412,7 +412,7 @@ struct JobModel::Private
         return e->source.data();
     }
 
-    template<typename Action>
+    template <typename Action>
     bool route(const QString &key, Action action)
     {
         QString jobId;
@@ -437,9 +437,7 @@ struct JobModel::Private
     }
 };
 
-JobModel::JobModel(QObject *parent) : QAbstractListModel(parent), d(std::make_unique<Private>(this))
-{
-}
+JobModel::JobModel(QObject *parent) : QAbstractListModel(parent), d(std::make_unique<Private>(this)) { }
 
 JobModel::~JobModel()
 {
@@ -457,8 +455,7 @@ void JobModel::addSource(JobSource *source)
     d->sources.append({source, source, source->sourceId()});
     connect(source, &JobSource::jobUpdated, this,
             [this, source](const Job &snapshot) { d->onUpdated(source, snapshot); });
-    connect(source, &JobSource::jobRemoved, this,
-            [this, source](const QString &id) { d->onRemoved(source, id); });
+    connect(source, &JobSource::jobRemoved, this, [this, source](const QString &id) { d->onRemoved(source, id); });
     connect(source, &JobSource::jobReplaced, this,
             [this, source](const QString &oldId, const Job &snapshot) { d->onReplaced(source, oldId, snapshot); });
     connect(source, &JobSource::jobsReset, this,
@@ -524,54 +521,30 @@ QVariant JobModel::data(const QModelIndex &index, int role) const
     const Private::Row &r = d->rows[std::size_t(index.row())];
     const Job &j = r.job;
     switch (role) {
-    case Qt::DisplayRole:
-        return r.clipName;
-    case KeyRole:
-        return r.key;
-    case JobIdRole:
-        return j.id;
-    case SeqRole:
-        return j.seq;
-    case KindRole:
-        return j.kind;
-    case InputRole:
-        return j.input;
-    case ClipNameRole:
-        return r.clipName;
-    case ParamsRole:
-        return j.params;
-    case StatusRole:
-        return statusString(j.status);
-    case IsTerminalRole:
-        return j.isTerminal();
-    case ProgressRole:
-        return j.progress;
-    case StageRole:
-        return j.stage;
-    case EtaSecondsRole:
-        return j.etaSeconds ? *j.etaSeconds : -1.0;
-    case SpeedFpsRole:
-        return j.speed ? j.speed->fps : 0.0;
-    case SpeedRealtimeRole:
-        return j.speed ? j.speed->realtime : 0.0;
-    case AttemptRole:
-        return j.attempt;
-    case PriorityRole:
-        return j.priority;
-    case ErrorCodeRole:
-        return j.error ? j.error->code : QString();
-    case ErrorMessageRole:
-        return j.error ? j.error->message : QString();
-    case OutputsRole:
-        return r.outputs;
-    case CreatedAtRole:
-        return j.createdAt;
-    case StartedAtRole:
-        return j.startedAt;
-    case FinishedAtRole:
-        return j.finishedAt;
-    case UpdatedAtRole:
-        return j.updatedAt;
+    case Qt::DisplayRole: return r.clipName;
+    case KeyRole: return r.key;
+    case JobIdRole: return j.id;
+    case SeqRole: return j.seq;
+    case KindRole: return j.kind;
+    case InputRole: return j.input;
+    case ClipNameRole: return r.clipName;
+    case ParamsRole: return j.params;
+    case StatusRole: return statusString(j.status);
+    case IsTerminalRole: return j.isTerminal();
+    case ProgressRole: return j.progress;
+    case StageRole: return j.stage;
+    case EtaSecondsRole: return j.etaSeconds ? *j.etaSeconds : -1.0;
+    case SpeedFpsRole: return j.speed ? j.speed->fps : 0.0;
+    case SpeedRealtimeRole: return j.speed ? j.speed->realtime : 0.0;
+    case AttemptRole: return j.attempt;
+    case PriorityRole: return j.priority;
+    case ErrorCodeRole: return j.error ? j.error->code : QString();
+    case ErrorMessageRole: return j.error ? j.error->message : QString();
+    case OutputsRole: return r.outputs;
+    case CreatedAtRole: return j.createdAt;
+    case StartedAtRole: return j.startedAt;
+    case FinishedAtRole: return j.finishedAt;
+    case UpdatedAtRole: return j.updatedAt;
     case SourceIdRole: {
         const auto *e = d->entryOf(r.source);
         return e ? e->id : QString();
@@ -580,8 +553,7 @@ QVariant JobModel::data(const QModelIndex &index, int role) const
         const auto *e = d->entryOf(r.source);
         return e && e->source ? e->source->displayName() : QString();
     }
-    default:
-        return {};
+    default: return {};
     }
 }
 

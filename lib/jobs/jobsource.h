@@ -101,8 +101,7 @@ signals:
 
     void submitFailed(const QString &token, const clipdeck::jobs::Error &error);
     // action: "cancel", "pause", "resume", "retry", "remove", "fetch".
-    void actionFailed(const QString &jobId, const QString &action,
-                      const clipdeck::jobs::Error &error);
+    void actionFailed(const QString &jobId, const QString &action, const clipdeck::jobs::Error &error);
     void outputReady(const QString &jobId, const QString &outputName, const QString &localPath);
 };
 

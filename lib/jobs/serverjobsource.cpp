@@ -167,8 +167,8 @@ struct ServerJobSource::Private
     // Reconciliation (jobsReset).
     QPointer<QNetworkReply> jobsFetch;
     std::optional<QList<Job>> fetchedJobs;
-    bool resetWanted = false;          // one failed or is still owed: try at the next open
-    QHash<QString, Job> sinceFetch;    // events that may be newer than the fetched list
+    bool resetWanted = false;       // one failed or is still owed: try at the next open
+    QHash<QString, Job> sinceFetch; // events that may be newer than the fetched list
     QSet<QString> removedSinceFetch;
 
     // Media names, for clipName().
@@ -200,11 +200,8 @@ QNetworkReply *ServerJobSource::Private::track(QNetworkReply *reply)
 
 ServerJobSource::Private::Private(ServerJobSource *q, const QUrl &baseUrl, const QString &token,
                                   QNetworkAccessManager *manager)
-    : q(q)
-    , base(normalisedBase(baseUrl))
-    , id(base.toString(QUrl::FullyEncoded))
-    , authorization("Bearer " + token.toUtf8())
-    , external(manager)
+    : q(q), base(normalisedBase(baseUrl)), id(base.toString(QUrl::FullyEncoded)),
+      authorization("Bearer " + token.toUtf8()), external(manager)
 {
     if (!manager)
         own = new QNetworkAccessManager(q);
@@ -326,8 +323,7 @@ void ServerJobSource::Private::onStreamError(const QString &message, int status,
     if (willReconnect) {
         if (everOpened && !lostFor.isValid())
             lostFor.start();
-        setState(ConnectionState::Reconnecting,
-                 message);
+        setState(ConnectionState::Reconnecting, message);
         return;
     }
     setState(ConnectionState::Offline, message);
@@ -538,14 +534,16 @@ void ServerJobSource::Private::uploadAction(const QString &jobId, const QString 
 {
     const std::shared_ptr<Upload> u = uploads.value(jobId);
     if (!u) {
-        Q_EMIT q->actionFailed(jobId, action, {errors::NotFound, ServerJobSource::tr("There is no upload %1.").arg(jobId)});
+        Q_EMIT q->actionFailed(jobId, action,
+                               {errors::NotFound, ServerJobSource::tr("There is no upload %1.").arg(jobId)});
         return;
     }
     Job &job = u->job;
     const auto refuse = [&] {
-        Q_EMIT q->actionFailed(jobId, action,
-                               {errors::InvalidState, ServerJobSource::tr("An upload that is %1 cannot be %2.")
-                                                          .arg(QString(statusName(job.status)), action)});
+        Q_EMIT q->actionFailed(
+            jobId, action,
+            {errors::InvalidState,
+             ServerJobSource::tr("An upload that is %1 cannot be %2.").arg(QString(statusName(job.status)), action)});
     };
     if (action == u"cancel") {
         if (job.status != Status::Running)
@@ -648,7 +646,8 @@ void ServerJobSource::Private::onUploaded(const std::shared_ptr<Upload> &u, QNet
     const QJsonObject media = QJsonDocument::fromJson(body).object();
     const QString mediaId = media.value(u"id"_s).toString();
     if (mediaId.isEmpty()) {
-        failUpload(u, {u"invalid_response"_s, ServerJobSource::tr("The server's answer to the upload has no media id.")});
+        failUpload(u,
+                   {u"invalid_response"_s, ServerJobSource::tr("The server's answer to the upload has no media id.")});
         return;
     }
     mediaNames.insert(mediaId, media.value(u"name"_s).toString());
@@ -680,8 +679,10 @@ void ServerJobSource::Private::createJob(const std::shared_ptr<Upload> &u, const
         if (!job) {
             if (status == 401 || status == 403)
                 authFailed(status);
-            failUpload(u, status == 202 ? Error{u"invalid_response"_s, ServerJobSource::tr("The server's answer to the submission is not a job.")}
-                                        : errorOf(reply, body));
+            failUpload(u, status == 202
+                              ? Error{u"invalid_response"_s,
+                                      ServerJobSource::tr("The server's answer to the submission is not a job.")}
+                              : errorOf(reply, body));
             deliverHeld();
             return;
         }
@@ -717,10 +718,8 @@ void ServerJobSource::Private::failUpload(const std::shared_ptr<Upload> &u, cons
 
 ServerJobSource::ServerJobSource(const QUrl &baseUrl, const QString &token, QNetworkAccessManager *manager,
                                  QObject *parent)
-    : JobSource(parent)
-    , d(std::make_unique<Private>(this, baseUrl, token, manager))
-{
-}
+    : JobSource(parent), d(std::make_unique<Private>(this, baseUrl, token, manager))
+{ }
 
 ServerJobSource::~ServerJobSource()
 {
@@ -884,7 +883,7 @@ void ServerJobSource::fetchOutput(const QString &jobId, const QString &outputNam
         return fail(u"output_unwritable"_s, tr("Cannot write \"%1\": %2").arg(path, out->errorString()));
 
     const QString encoded = u"/api/jobs/%1/outputs/%2"_s.arg(QString::fromLatin1(QUrl::toPercentEncoding(jobId)),
-                                                              QString::fromLatin1(QUrl::toPercentEncoding(outputName)));
+                                                             QString::fromLatin1(QUrl::toPercentEncoding(outputName)));
     QNetworkReply *reply = d->track(d->nam()->get(d->request(encoded)));
     QSaveFile *file = out.release();
     file->setParent(reply);
@@ -903,7 +902,8 @@ void ServerJobSource::fetchOutput(const QString &jobId, const QString &outputNam
                 Q_EMIT outputReady(jobId, outputName, path);
                 return;
             }
-            Q_EMIT actionFailed(jobId, u"fetch"_s, {u"output_unwritable"_s, tr("Cannot write \"%1\": %2").arg(path, file->errorString())});
+            Q_EMIT actionFailed(jobId, u"fetch"_s,
+                                {u"output_unwritable"_s, tr("Cannot write \"%1\": %2").arg(path, file->errorString())});
             return;
         }
         file->cancelWriting();

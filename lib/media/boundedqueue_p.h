@@ -14,11 +14,11 @@
 
 namespace clipdeck::media {
 
-template<typename T>
+template <typename T>
 class BoundedQueue
 {
 public:
-    explicit BoundedQueue(std::size_t capacity) : m_capacity(capacity) {}
+    explicit BoundedQueue(std::size_t capacity) : m_capacity(capacity) { }
     BoundedQueue(const BoundedQueue &) = delete;
     BoundedQueue &operator=(const BoundedQueue &) = delete;
 

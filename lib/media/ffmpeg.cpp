@@ -68,16 +68,16 @@ Expected<InputContext> openInput(const QString &path)
         if (const AVInputFormat *looksLike = recognisedFormat(path)) {
             return Error{errors::CorruptStream,
                          QStringLiteral("%1 looks like %2 but cannot be opened: it is truncated or damaged (%3).")
-                             .arg(info.fileName(), QString::fromUtf8(looksLike->long_name ? looksLike->long_name : looksLike->name),
+                             .arg(info.fileName(),
+                                  QString::fromUtf8(looksLike->long_name ? looksLike->long_name : looksLike->name),
                                   averrorText(rc))};
         }
         if (rc == AVERROR(ENOENT))
             return Error{errors::FileNotFound, QStringLiteral("The file %1 does not exist.").arg(path)};
         if (rc == AVERROR(EACCES))
             return Error{errors::FileNotFound, QStringLiteral("The file %1 cannot be read.").arg(path)};
-        return Error{errors::NotMedia,
-                     QStringLiteral("%1 is not a video or audio file FFmpeg can read (%2).")
-                         .arg(info.fileName(), averrorText(rc))};
+        return Error{errors::NotMedia, QStringLiteral("%1 is not a video or audio file FFmpeg can read (%2).")
+                                           .arg(info.fileName(), averrorText(rc))};
     }
     InputContext input(raw);
     rc = avformat_find_stream_info(input.get(), nullptr);
@@ -113,9 +113,8 @@ Expected<CodecContext> openDecoder(const AVStream *stream)
     const AVCodecParameters *par = stream->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
     if (!codec) {
-        return Error{errors::UnsupportedCodec,
-                     QStringLiteral("There is no decoder for the %1 codec.")
-                         .arg(QString::fromUtf8(avcodec_get_name(par->codec_id)))};
+        return Error{errors::UnsupportedCodec, QStringLiteral("There is no decoder for the %1 codec.")
+                                                   .arg(QString::fromUtf8(avcodec_get_name(par->codec_id)))};
     }
     if (par->codec_type == AVMEDIA_TYPE_VIDEO
         && (par->width <= 0 || par->height <= 0 || par->width > 16384 || par->height > 16384)) {
@@ -133,9 +132,8 @@ Expected<CodecContext> openDecoder(const AVStream *stream)
     ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     rc = avcodec_open2(ctx.get(), codec, nullptr);
     if (rc < 0) {
-        return Error{errors::UnsupportedCodec,
-                     QStringLiteral("The %1 decoder cannot open this stream (%2).")
-                         .arg(QString::fromUtf8(codec->name), averrorText(rc))};
+        return Error{errors::UnsupportedCodec, QStringLiteral("The %1 decoder cannot open this stream (%2).")
+                                                   .arg(QString::fromUtf8(codec->name), averrorText(rc))};
     }
     return ctx;
 }
@@ -154,8 +152,9 @@ Error writeError(int averror, const QString &what)
 
 Error decodeError(int averror, const QString &what)
 {
-    return Error{errors::CorruptStream,
-                 QStringLiteral("%1 could not be decoded; the file may be damaged (%2).").arg(what, averrorText(averror))};
+    return Error{
+        errors::CorruptStream,
+        QStringLiteral("%1 could not be decoded; the file may be damaged (%2).").arg(what, averrorText(averror))};
 }
 
 double toSeconds(int64_t ts, AVRational timeBase)

@@ -19,24 +19,45 @@ extern "C" {
 
 namespace clipdeck::media::ff {
 
-struct FormatInputDeleter { void operator()(AVFormatContext *c) const { avformat_close_input(&c); } };
-struct CodecContextDeleter { void operator()(AVCodecContext *c) const { avcodec_free_context(&c); } };
-struct FrameDeleter { void operator()(AVFrame *f) const { av_frame_free(&f); } };
-struct PacketDeleter { void operator()(AVPacket *p) const { av_packet_free(&p); } };
+struct FormatInputDeleter
+{
+    void operator()(AVFormatContext *c) const { avformat_close_input(&c); }
+};
+struct CodecContextDeleter
+{
+    void operator()(AVCodecContext *c) const { avcodec_free_context(&c); }
+};
+struct FrameDeleter
+{
+    void operator()(AVFrame *f) const { av_frame_free(&f); }
+};
+struct PacketDeleter
+{
+    void operator()(AVPacket *p) const { av_packet_free(&p); }
+};
 
 using InputContext = std::unique_ptr<AVFormatContext, FormatInputDeleter>;
 using CodecContext = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
 using Frame = std::unique_ptr<AVFrame, FrameDeleter>;
 using Packet = std::unique_ptr<AVPacket, PacketDeleter>;
 
-inline Frame makeFrame() { return Frame(av_frame_alloc()); }
-inline Packet makePacket() { return Packet(av_packet_alloc()); }
+inline Frame makeFrame()
+{
+    return Frame(av_frame_alloc());
+}
+inline Packet makePacket()
+{
+    return Packet(av_packet_alloc());
+}
 
-template<typename T>
+template <typename T>
 using Expected = std::variant<T, Error>;
 
-template<typename T>
-const Error *errorOf(const Expected<T> &e) { return std::get_if<Error>(&e); }
+template <typename T>
+const Error *errorOf(const Expected<T> &e)
+{
+    return std::get_if<Error>(&e);
+}
 
 // FFmpeg's text for an AVERROR code.
 QString averrorText(int averror);

@@ -30,8 +30,9 @@ QString imageMimeType(ImageFormat format)
 
 static Error encoderError(const char *what, int rc)
 {
-    return Error{errors::EncoderFailed,
-                 QStringLiteral("The %1 image encoder failed (%2).").arg(QString::fromLatin1(what), ff::averrorText(rc))};
+    return Error{
+        errors::EncoderFailed,
+        QStringLiteral("The %1 image encoder failed (%2).").arg(QString::fromLatin1(what), ff::averrorText(rc))};
 }
 
 ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, int jpegQuality)
@@ -40,7 +41,8 @@ ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, i
     const char *name = png ? "png" : "mjpeg";
     const AVCodec *codec = avcodec_find_encoder(png ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG);
     if (!codec)
-        return Error{errors::EncoderFailed, QStringLiteral("FFmpeg was built without the %1 encoder.").arg(QString::fromLatin1(name))};
+        return Error{errors::EncoderFailed,
+                     QStringLiteral("FFmpeg was built without the %1 encoder.").arg(QString::fromLatin1(name))};
 
     // JPEG takes full-range 4:2:0 as it comes from the thumbnailer; PNG wants RGB. Anything else
     // is converted once here.
@@ -50,7 +52,9 @@ ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, i
     if (frame->format != wanted) {
         input = scaler.convert(frame, frame->width, frame->height, wanted, SWS_BICUBIC);
         if (!input)
-            return Error{errors::EncoderFailed, QStringLiteral("The picture cannot be converted for the %1 encoder.").arg(QString::fromLatin1(name))};
+            return Error{
+                errors::EncoderFailed,
+                QStringLiteral("The picture cannot be converted for the %1 encoder.").arg(QString::fromLatin1(name))};
     }
 
     ff::CodecContext ctx(avcodec_alloc_context3(codec));
@@ -95,7 +99,8 @@ ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, i
     if (rc != AVERROR_EOF)
         return encoderError(name, rc);
     if (bytes.isEmpty())
-        return Error{errors::EncoderFailed, QStringLiteral("The %1 encoder produced no picture.").arg(QString::fromLatin1(name))};
+        return Error{errors::EncoderFailed,
+                     QStringLiteral("The %1 encoder produced no picture.").arg(QString::fromLatin1(name))};
     return bytes;
 }
 

@@ -26,5 +26,4 @@ ff::Expected<QByteArray> encodeImage(const AVFrame *frame, ImageFormat format, i
 // Errors: encoder_failed, disk_full, output_unwritable.
 std::optional<Error> writeImage(const AVFrame *frame, ImageFormat format, const QString &path, int jpegQuality = 3);
 
-
 } // namespace clipdeck::media

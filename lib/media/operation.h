@@ -48,9 +48,9 @@ struct Error
 
 struct Output
 {
-    QString path;     // absolute
-    QString role;     // "video", "audio", "poster", "contact_sheet", "thumbnail", "scenes", "waveform", "probe"
-    qint64 size = 0;  // bytes
+    QString path;    // absolute
+    QString role;    // "video", "audio", "poster", "contact_sheet", "thumbnail", "scenes", "waveform", "probe"
+    qint64 size = 0; // bytes
     QString mimeType;
 };
 
@@ -81,9 +81,9 @@ public:
 
 struct OperationSpec
 {
-    QString kind;            // "probe", "transcode", "proxy", "thumbnails", "scenes", "waveform"
+    QString kind; // "probe", "transcode", "proxy", "thumbnails", "scenes", "waveform"
     QString description;
-    bool heavy = false;      // runs in the engine's encode pool rather than the light one
+    bool heavy = false; // runs in the engine's encode pool rather than the light one
     std::optional<Error> (*validate)(const QVariantMap &params) = nullptr;
     Result (*run)(const Request &request, Control &control) = nullptr;
 };

@@ -20,7 +20,8 @@ const QList<OperationSpec> &operations()
         {QStringLiteral("thumbnails"), QStringLiteral("Thumbnails, contact sheet and poster frame"), false,
          validateThumbnails, runThumbnails},
         {QStringLiteral("scenes"), QStringLiteral("Detect cuts and transitions"), false, validateScenes, runScenes},
-        {QStringLiteral("waveform"), QStringLiteral("Audio peaks for the timeline"), false, validateWaveform, runWaveform},
+        {QStringLiteral("waveform"), QStringLiteral("Audio peaks for the timeline"), false, validateWaveform,
+         runWaveform},
     };
     return all;
 }

@@ -83,11 +83,7 @@ ff::Expected<OutputFile> OutputFile::reserve(const QString &dir, const QString &
     return noFreeName(base, dir);
 }
 
-OutputSet::OutputSet(const QString &dir, const QString &baseName)
-    : m_dir(dir)
-    , m_baseName(safeBaseName(baseName))
-{
-}
+OutputSet::OutputSet(const QString &dir, const QString &baseName) : m_dir(dir), m_baseName(safeBaseName(baseName)) { }
 
 QString OutputSet::stem() const
 {
@@ -136,7 +132,8 @@ std::optional<Error> OutputSet::moveToNextStem()
             // Onto our own fresh reservation: rename(2) replaces it atomically, and no other
             // job's file can be in the way.
             if (::rename(QFile::encodeName(old.m_temporary).constData(),
-                         QFile::encodeName(moved[i].m_temporary).constData()) != 0)
+                         QFile::encodeName(moved[i].m_temporary).constData())
+                != 0)
                 return ff::writeError(AVERROR(errno), QStringLiteral("the output folder %1").arg(m_dir));
             old.m_temporary.clear(); // nothing left there to remove
             old = std::move(moved[i]);
@@ -165,11 +162,9 @@ ff::Expected<QList<Output>> OutputSet::commit()
 }
 
 OutputFile::OutputFile(OutputFile &&other) noexcept
-    : m_temporary(std::exchange(other.m_temporary, {}))
-    , m_final(std::exchange(other.m_final, {}))
-    , m_committed(std::exchange(other.m_committed, false))
-{
-}
+    : m_temporary(std::exchange(other.m_temporary, {})), m_final(std::exchange(other.m_final, {})),
+      m_committed(std::exchange(other.m_committed, false))
+{ }
 
 OutputFile &OutputFile::operator=(OutputFile &&other) noexcept
 {

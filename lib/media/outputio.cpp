@@ -21,8 +21,9 @@ ff::Expected<std::unique_ptr<OutputIO>> OutputIO::open(const QString &path)
     std::unique_ptr<OutputIO> io(new OutputIO);
     io->m_fd = fd;
     auto *buffer = static_cast<unsigned char *>(av_malloc(BufferSize));
-    io->m_io = buffer ? avio_alloc_context(buffer, BufferSize, 1, io.get(), nullptr, &OutputIO::writePacket, &OutputIO::seek)
-                      : nullptr;
+    io->m_io =
+        buffer ? avio_alloc_context(buffer, BufferSize, 1, io.get(), nullptr, &OutputIO::writePacket, &OutputIO::seek)
+               : nullptr;
     if (!io->m_io) {
         av_free(buffer);
         return Error{errors::Internal, QStringLiteral("Out of memory opening %1.").arg(path)};

@@ -35,7 +35,7 @@ public:
     void setWriteHook(std::function<bool(qint64 bytesSinceHook)> hook);
 
     qint64 size() const { return m_size; }      // bytes in the file so far
-    int failedErrno() const { return m_errno; }  // errno of the first failed write or seek, or 0
+    int failedErrno() const { return m_errno; } // errno of the first failed write or seek, or 0
     bool hookRefused() const { return m_hookRefused; }
 
     // Flushes and closes the file. 0, or the errno (close(2) can report a deferred write error).

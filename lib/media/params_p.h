@@ -15,7 +15,7 @@ namespace clipdeck::media {
 class ParamReader
 {
 public:
-    explicit ParamReader(const QVariantMap &params) : m_params(params) {}
+    explicit ParamReader(const QVariantMap &params) : m_params(params) { }
 
     // Numbers accept numbers and numeric strings ("12", "12.5").
     double number(const QString &key, double fallback, double min, double max);

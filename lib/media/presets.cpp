@@ -44,7 +44,8 @@ class Fields
 {
 public:
     Fields(const QJsonObject &object, QString path, std::optional<Invalid> &problem)
-        : m_object(object), m_path(std::move(path)), m_problem(problem) {}
+        : m_object(object), m_path(std::move(path)), m_problem(problem)
+    { }
 
     bool has(const QString &key) const { return m_object.contains(key) && !m_object.value(key).isNull(); }
 
@@ -140,7 +141,8 @@ public:
     {
         for (auto it = m_object.begin(); it != m_object.end(); ++it) {
             if (!known.contains(it.key()))
-                fail(it.key(), QStringLiteral("is not a preset field (known here: %1)").arg(known.join(QStringLiteral(", "))));
+                fail(it.key(),
+                     QStringLiteral("is not a preset field (known here: %1)").arg(known.join(QStringLiteral(", "))));
         }
     }
 
@@ -196,7 +198,8 @@ void checkOptions(Fields &f, const AVCodec *codec, const QMap<QString, QString> 
 {
     for (auto it = options.begin(); it != options.end(); ++it) {
         if (!encoderHasOption(codec, it.key()))
-            f.fail(QStringLiteral("options.") + it.key(), QStringLiteral("is not an option of the %1 encoder").arg(QString::fromUtf8(codec->name)));
+            f.fail(QStringLiteral("options.") + it.key(),
+                   QStringLiteral("is not an option of the %1 encoder").arg(QString::fromUtf8(codec->name)));
     }
 }
 
@@ -248,8 +251,10 @@ std::optional<VideoPreset> readVideo(const QJsonObject &o, const AVOutputFormat 
             v.quality = q.number(QStringLiteral("value"), false, 0, v.qualityMin, v.qualityMax);
         if (v.qualityMin > v.qualityMax)
             q.fail(QStringLiteral("min"), QStringLiteral("must not be above max"));
-        if (codec && !v.qualityOption.isEmpty() && v.qualityOption != u"qscale" && !encoderHasOption(codec, v.qualityOption))
-            q.fail(QStringLiteral("option"), QStringLiteral("'%1' is not an option of the %2 encoder").arg(v.qualityOption, v.encoder));
+        if (codec && !v.qualityOption.isEmpty() && v.qualityOption != u"qscale"
+            && !encoderHasOption(codec, v.qualityOption))
+            q.fail(QStringLiteral("option"),
+                   QStringLiteral("'%1' is not an option of the %2 encoder").arg(v.qualityOption, v.encoder));
     }
 
     v.options = f.options(QStringLiteral("options"));
@@ -282,7 +287,8 @@ std::optional<AudioPreset> readAudio(const QJsonObject &o, const AVOutputFormat 
         for (const int *r = codec->supported_samplerates; *r; ++r)
             supported = supported || *r == a.sampleRate;
         if (!supported)
-            f.fail(QStringLiteral("sampleRate"), QStringLiteral("%1 cannot encode at %2 Hz").arg(a.encoder).arg(a.sampleRate));
+            f.fail(QStringLiteral("sampleRate"),
+                   QStringLiteral("%1 cannot encode at %2 Hz").arg(a.encoder).arg(a.sampleRate));
     }
     a.channels = f.integer(QStringLiteral("channels"), true, 2, 1, 8);
     a.options = f.options(QStringLiteral("options"));
@@ -305,15 +311,17 @@ const Catalog &catalog()
         const QDir dir(ResourceDir);
         const QStringList files = dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
         if (files.isEmpty()) {
-            out.errors.append(Error{errors::Internal,
-                                    QStringLiteral("No presets are embedded in this build (%1 is empty).").arg(ResourceDir)});
+            out.errors.append(
+                Error{errors::Internal,
+                      QStringLiteral("No presets are embedded in this build (%1 is empty).").arg(ResourceDir)});
         }
         for (const QString &file : files) {
             const QString path = dir.filePath(file);
             QFile f(path);
             auto parsed = f.open(QIODevice::ReadOnly)
                               ? parsePreset(f.readAll(), path)
-                              : std::variant<Preset, Error>(Error{errors::Internal, QStringLiteral("Preset %1 cannot be read.").arg(path)});
+                              : std::variant<Preset, Error>(
+                                  Error{errors::Internal, QStringLiteral("Preset %1 cannot be read.").arg(path)});
             if (auto *e = std::get_if<Error>(&parsed)) {
                 qWarning("clipdeck: %s", qPrintable(e->message));
                 out.errors.append(*e);
@@ -322,8 +330,10 @@ const Catalog &catalog()
             }
             Preset p = std::get<Preset>(std::move(parsed));
             if (p.name != QFileInfo(file).completeBaseName()) {
-                const Error e{errors::Internal, QStringLiteral("Preset %1 is named '%2'; a preset file must be named after its preset (%2.json).")
-                                                    .arg(path, p.name)};
+                const Error e{
+                    errors::Internal,
+                    QStringLiteral("Preset %1 is named '%2'; a preset file must be named after its preset (%2.json).")
+                        .arg(path, p.name)};
                 qWarning("clipdeck: %s", qPrintable(e.message));
                 out.errors.append(e);
                 continue;
@@ -344,7 +354,8 @@ std::variant<Preset, Error> parsePreset(const QByteArray &json, const QString &o
     const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
         return Error{errors::Internal, QStringLiteral("Preset %1 is not valid JSON: %2 at byte %3.")
-                                           .arg(origin, parseError.errorString()).arg(parseError.offset)};
+                                           .arg(origin, parseError.errorString())
+                                           .arg(parseError.offset)};
     }
     if (!doc.isObject())
         return Error{errors::Internal, QStringLiteral("Preset %1 must be a JSON object.").arg(origin)};
@@ -362,11 +373,14 @@ std::variant<Preset, Error> parsePreset(const QByteArray &json, const QString &o
     p.description = top.string(QStringLiteral("description"), true);
 
     Fields container(top.object(QStringLiteral("container"), true), QStringLiteral("container"), problem);
-    container.allowOnly({QStringLiteral("format"), QStringLiteral("extension"), QStringLiteral("mimeType"), QStringLiteral("faststart")});
+    container.allowOnly({QStringLiteral("format"), QStringLiteral("extension"), QStringLiteral("mimeType"),
+                         QStringLiteral("faststart")});
     p.format = container.string(QStringLiteral("format"), true);
-    const AVOutputFormat *muxer = p.format.isEmpty() ? nullptr : av_guess_format(p.format.toUtf8().constData(), nullptr, nullptr);
+    const AVOutputFormat *muxer =
+        p.format.isEmpty() ? nullptr : av_guess_format(p.format.toUtf8().constData(), nullptr, nullptr);
     if (!p.format.isEmpty() && !muxer)
-        container.fail(QStringLiteral("format"), QStringLiteral("'%1' is not a container this FFmpeg can write").arg(p.format));
+        container.fail(QStringLiteral("format"),
+                       QStringLiteral("'%1' is not a container this FFmpeg can write").arg(p.format));
     p.extension = container.string(QStringLiteral("extension"), true);
     if (p.extension.startsWith(u'.') || p.extension.contains(u'/'))
         container.fail(QStringLiteral("extension"), QStringLiteral("must be a bare extension like \"mp4\""));
@@ -375,7 +389,8 @@ std::variant<Preset, Error> parsePreset(const QByteArray &json, const QString &o
     if (p.faststart && muxer) {
         const AVClass *muxerClass = muxer->priv_class;
         if (!muxerClass || !av_opt_find(&muxerClass, "movflags", nullptr, 0, AV_OPT_SEARCH_FAKE_OBJ))
-            container.fail(QStringLiteral("faststart"), QStringLiteral("only applies to MP4 and MOV containers, not %1").arg(p.format));
+            container.fail(QStringLiteral("faststart"),
+                           QStringLiteral("only applies to MP4 and MOV containers, not %1").arg(p.format));
     }
 
     if (top.has(QStringLiteral("video")))
@@ -383,11 +398,12 @@ std::variant<Preset, Error> parsePreset(const QByteArray &json, const QString &o
     if (top.has(QStringLiteral("audio")))
         p.audio = readAudio(top.object(QStringLiteral("audio"), false), muxer, problem);
     if (!p.video && !p.audio && !problem)
-        problem = Invalid{QStringLiteral("video"), QStringLiteral("or audio is required: a preset must produce something")};
+        problem =
+            Invalid{QStringLiteral("video"), QStringLiteral("or audio is required: a preset must produce something")};
 
     if (problem) {
-        return Error{errors::Internal, QStringLiteral("Preset %1 is invalid: '%2' %3.")
-                                           .arg(origin, problem->field, problem->why)};
+        return Error{errors::Internal,
+                     QStringLiteral("Preset %1 is invalid: '%2' %3.").arg(origin, problem->field, problem->why)};
     }
     return p;
 }
@@ -414,8 +430,9 @@ std::variant<Preset, Error> findPreset(const QString &name)
     QStringList names;
     for (const Preset &p : c.presets)
         names.append(p.name);
-    return Error{errors::UnknownPreset, QStringLiteral("There is no preset called '%1' (available: %2).")
-                                            .arg(name, names.join(QStringLiteral(", ")))};
+    return Error{
+        errors::UnknownPreset,
+        QStringLiteral("There is no preset called '%1' (available: %2).").arg(name, names.join(QStringLiteral(", ")))};
 }
 
 } // namespace clipdeck::media

@@ -20,11 +20,11 @@ namespace clipdeck::media {
 
 struct VideoPreset
 {
-    QString encoder;              // FFmpeg encoder, e.g. "libx264"
-    QString pixelFormat;          // e.g. "yuv420p"
-    QString codecTag;             // container tag to force (e.g. "hvc1"); empty: the muxer's default
-    double keyframeInterval = 0;  // seconds between keyframes; 0: the encoder's default
-    qint64 bitRate = 0;           // bits/s; 0: unset (constant-quality presets)
+    QString encoder;             // FFmpeg encoder, e.g. "libx264"
+    QString pixelFormat;         // e.g. "yuv420p"
+    QString codecTag;            // container tag to force (e.g. "hvc1"); empty: the muxer's default
+    double keyframeInterval = 0; // seconds between keyframes; 0: the encoder's default
+    qint64 bitRate = 0;          // bits/s; 0: unset (constant-quality presets)
     // The quality knob the `quality` parameter turns: an encoder option ("crf"), or "qscale"
     // (the encoder's global quantiser, as ffmpeg's -q:v). Empty: the preset has none.
     QString qualityOption;
@@ -40,22 +40,22 @@ struct VideoPreset
 
 struct AudioPreset
 {
-    QString encoder;       // e.g. "aac"
-    qint64 bitRate = 0;    // bits/s; 0: the encoder's default (e.g. PCM)
+    QString encoder;    // e.g. "aac"
+    qint64 bitRate = 0; // bits/s; 0: the encoder's default (e.g. PCM)
     int sampleRate = 48000;
-    int channels = 2;      // at most this many: stereo sources stay stereo, mono stays mono
+    int channels = 2; // at most this many: stereo sources stay stereo, mono stays mono
     QMap<QString, QString> options;
 };
 
 struct Preset
 {
-    QString name;         // stable identifier, e.g. "web-h264"; equals the file's base name
-    QString label;        // for menus
-    QString description;  // for people choosing one
-    QString format;       // FFmpeg muxer, e.g. "mp4"
-    QString extension;    // output file extension without the dot
+    QString name;        // stable identifier, e.g. "web-h264"; equals the file's base name
+    QString label;       // for menus
+    QString description; // for people choosing one
+    QString format;      // FFmpeg muxer, e.g. "mp4"
+    QString extension;   // output file extension without the dot
     QString mimeType;
-    bool faststart = false; // MP4/MOV: move the index to the front once encoding is done
+    bool faststart = false;           // MP4/MOV: move the index to the front once encoding is done
     std::optional<VideoPreset> video; // none: an audio-only preset
     std::optional<AudioPreset> audio; // none: a silent output
 

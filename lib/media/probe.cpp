@@ -29,14 +29,13 @@ int displayRotation(const AVStream *stream)
 {
 #if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
     // FFmpeg 6.1 moved stream side data into codecpar (and later removed the old call).
-    const AVPacketSideData *sd = av_packet_side_data_get(stream->codecpar->coded_side_data,
-                                                         stream->codecpar->nb_coded_side_data,
-                                                         AV_PKT_DATA_DISPLAYMATRIX);
+    const AVPacketSideData *sd = av_packet_side_data_get(
+        stream->codecpar->coded_side_data, stream->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
     const auto *matrix = sd && sd->size >= 9 * 4 ? reinterpret_cast<const int32_t *>(sd->data) : nullptr;
 #else
     size_t size = 0;
-    const auto *matrix = reinterpret_cast<const int32_t *>(
-        av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size));
+    const auto *matrix =
+        reinterpret_cast<const int32_t *>(av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size));
     if (size < 9 * 4)
         matrix = nullptr;
 #endif

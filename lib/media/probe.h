@@ -17,15 +17,15 @@ namespace clipdeck::media {
 struct StreamInfo
 {
     int index = 0;
-    QString type;           // "video", "audio", "subtitle", "data", "attachment", "unknown"
-    QString codec;          // FFmpeg codec name, e.g. "h264"; "none" when FFmpeg does not know it
+    QString type;  // "video", "audio", "subtitle", "data", "attachment", "unknown"
+    QString codec; // FFmpeg codec name, e.g. "h264"; "none" when FFmpeg does not know it
     QString codecLongName;
-    QString profile;        // e.g. "High", "LC"; empty when not applicable
-    qint64 bitRate = 0;     // bits/s; 0 when unknown
-    QString language;       // ISO 639 from the container, empty when unset
-    bool isDefault = false;     // disposition "default"
+    QString profile;              // e.g. "High", "LC"; empty when not applicable
+    qint64 bitRate = 0;           // bits/s; 0 when unknown
+    QString language;             // ISO 639 from the container, empty when unset
+    bool isDefault = false;       // disposition "default"
     bool attachedPicture = false; // disposition "attached_pic": cover art, not the clip's video
-    double durationSeconds = 0;  // 0 when unknown
+    double durationSeconds = 0;   // 0 when unknown
 
     // video
     int width = 0;
@@ -41,17 +41,17 @@ struct StreamInfo
     // audio
     int sampleRate = 0;
     int channels = 0;
-    QString channelLayout;      // e.g. "stereo", "5.1(side)"
-    QString sampleFormat;       // e.g. "fltp"
+    QString channelLayout; // e.g. "stereo", "5.1(side)"
+    QString sampleFormat;  // e.g. "fltp"
 };
 
 struct MediaInfo
 {
     QString path;
-    QString formatName;      // e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-    QString formatLongName;  // e.g. "QuickTime / MOV"
+    QString formatName;         // e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    QString formatLongName;     // e.g. "QuickTime / MOV"
     double durationSeconds = 0; // 0 when unknown
-    qint64 bitRate = 0;      // bits/s of the whole file; 0 when unknown
+    qint64 bitRate = 0;         // bits/s of the whole file; 0 when unknown
     qint64 sizeBytes = 0;
     QList<StreamInfo> streams;
 

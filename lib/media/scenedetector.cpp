@@ -120,12 +120,12 @@ const char *kindName(Kind kind)
     return "cut";
 }
 
-FrameFeatures extractFeatures(const uint8_t *y, int yStride, const uint8_t *u, int uStride,
-                              const uint8_t *v, int vStride)
+FrameFeatures extractFeatures(const uint8_t *y, int yStride, const uint8_t *u, int uStride, const uint8_t *v,
+                              int vStride)
 {
     FrameFeatures f;
-    constexpr int lumaBlockW = AnalysisWidth / GridColumns;  // 8
-    constexpr int lumaBlockH = AnalysisHeight / GridRows;    // 8
+    constexpr int lumaBlockW = AnalysisWidth / GridColumns; // 8
+    constexpr int lumaBlockH = AnalysisHeight / GridRows;   // 8
     constexpr int chromaBlockW = lumaBlockW / 2;
     constexpr int chromaBlockH = lumaBlockH / 2;
     float *luma = f.histogram.data();
@@ -244,7 +244,8 @@ float frameDistance(const FrameFeatures &a, const FrameFeatures &b)
 SceneDetector::SceneDetector(double frameRate)
 {
     const double fps = frameRate > 0 && std::isfinite(frameRate) ? frameRate : 25.0;
-    const int longest = std::clamp(int(std::lround(LongestTransitionSeconds * fps)), 2, ScaleLadder[std::size(ScaleLadder) - 1]);
+    const int longest =
+        std::clamp(int(std::lround(LongestTransitionSeconds * fps)), 2, ScaleLadder[std::size(ScaleLadder) - 1]);
     for (int k : ScaleLadder) {
         if (k > longest)
             break;
@@ -268,8 +269,7 @@ void SceneDetector::push(const FrameFeatures &f)
     m_ring[size_t(n % int64_t(m_ring.size()))] = f;
     m_luma.push_back({f.lumaMean, f.lumaDeviation});
     for (Scale &s : m_scales) {
-        s.distance.push_back(n >= s.k ? frameDistance(f, features(n - s.k))
-                                      : std::numeric_limits<float>::quiet_NaN());
+        s.distance.push_back(n >= s.k ? frameDistance(f, features(n - s.k)) : std::numeric_limits<float>::quiet_NaN());
     }
     for (Scale &s : m_scales) {
         const int64_t t = n - s.k;
@@ -358,8 +358,8 @@ std::pair<int, int> fitRamp(const std::vector<double> &progress)
             const double m = b - a;
             const double tail = sum(s2, b, n) - 2 * sum(s1, b, n) + (n - b + 1);
             const double squares = (m - 1) * m * (2 * m - 1) / 6; // sum of i^2, i = 1..m-1
-            const double middle = sum(s2, a + 1, b - 1) - 2 / m * (sum(su, a + 1, b - 1) - a * sum(s1, a + 1, b - 1))
-                                  + squares / (m * m);
+            const double middle =
+                sum(s2, a + 1, b - 1) - 2 / m * (sum(su, a + 1, b - 1) - a * sum(s1, a + 1, b - 1)) + squares / (m * m);
             const double cost = head + middle + tail;
             if (cost < best) {
                 best = cost;
@@ -588,9 +588,9 @@ void SceneDetector::mergeCandidates()
             b.kind = Kind::Fade;
             b.firstFrame = valley->first;
             b.lastFrame = valley->last;
-            b.frame = valley->flatFirst == 0 ? valley->flatLast + 1
-                    : valley->flatLast == frameCount() - 1 ? valley->flatFirst
-                    : (valley->flatFirst + valley->flatLast + 1) / 2;
+            b.frame = valley->flatFirst == 0                 ? valley->flatLast + 1
+                      : valley->flatLast == frameCount() - 1 ? valley->flatFirst
+                                                             : (valley->flatFirst + valley->flatLast + 1) / 2;
         } else if (b.kind == Kind::Fade) {
             refineFade(b);
         }

@@ -41,8 +41,8 @@ struct FrameFeatures
 };
 
 // Computes the features of an AnalysisWidth×AnalysisHeight YUV 4:2:0 picture.
-FrameFeatures extractFeatures(const uint8_t *y, int yStride, const uint8_t *u, int uStride,
-                              const uint8_t *v, int vStride);
+FrameFeatures extractFeatures(const uint8_t *y, int yStride, const uint8_t *u, int uStride, const uint8_t *v,
+                              int vStride);
 
 // Scales a decoded frame (any pixel format) down to the analysis size and computes its
 // features, as runScenes() does; nullopt when swscale cannot convert it. Frames at least 4× the

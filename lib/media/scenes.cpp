@@ -67,8 +67,8 @@ struct Settings
 Settings readSettings(const QVariantMap &params, std::optional<Error> &error)
 {
     ParamReader reader(params);
-    reader.allowOnly({QStringLiteral("sensitivity"), QStringLiteral("minSceneSeconds"),
-                      QStringLiteral("thumbnails"), QStringLiteral("thumbnailWidth")});
+    reader.allowOnly({QStringLiteral("sensitivity"), QStringLiteral("minSceneSeconds"), QStringLiteral("thumbnails"),
+                      QStringLiteral("thumbnailWidth")});
     Settings s;
     s.sensitivity = reader.number(QStringLiteral("sensitivity"), s.sensitivity, 0.0, 1.0);
     s.minSceneSeconds = reader.number(QStringLiteral("minSceneSeconds"), s.minSceneSeconds, 0.0, 60.0);
@@ -119,11 +119,7 @@ private:
 class AnalysisThread
 {
 public:
-    explicit AnalysisThread(scenes::SceneDetector &detector)
-        : m_detector(detector)
-        , m_thread([this] { run(); })
-    {
-    }
+    explicit AnalysisThread(scenes::SceneDetector &detector) : m_detector(detector), m_thread([this] { run(); }) { }
     ~AnalysisThread()
     {
         {
@@ -218,7 +214,6 @@ Error canceled()
     return Error{errors::Canceled, QStringLiteral("Scene detection was canceled.")};
 }
 
-
 double rounded(double seconds)
 {
     return std::round(seconds * 1e6) / 1e6;
@@ -281,8 +276,8 @@ Result runScenes(const Request &request, Control &control)
     // Claim the JSON's name first: an unwritable folder fails now, not after the whole decode.
     // Reserved first, it is also committed last, once the pictures it names are in place.
     OutputSet outputs(request.outputDir, request.baseName);
-    auto json = outputs.reserve(QStringLiteral(".scenes.json"), QStringLiteral("scenes"),
-                                QStringLiteral("application/json"));
+    auto json =
+        outputs.reserve(QStringLiteral(".scenes.json"), QStringLiteral("scenes"), QStringLiteral("application/json"));
     if (auto *e = ff::errorOf(json))
         return Result{*e, {}};
     const int jsonIndex = std::get<int>(json);
@@ -317,13 +312,15 @@ Result runScenes(const Request &request, Control &control)
     }
     if (!analysis.finish()) {
         return Result{Error{errors::UnsupportedCodec,
-                            QStringLiteral("The video's pixel format cannot be converted for analysis.")}, {}};
+                            QStringLiteral("The video's pixel format cannot be converted for analysis.")},
+                      {}};
     }
     if (reader->error())
         return Result{*reader->error(), {}};
     if (times.empty()) {
         return Result{Error{errors::CorruptStream,
-                            QStringLiteral("No picture of the video could be decoded; the file may be damaged.")}, {}};
+                            QStringLiteral("No picture of the video could be decoded; the file may be damaged.")},
+                      {}};
     }
     const int64_t frames = detector.frameCount();
     const double duration = times.back() + 1.0 / fps;
@@ -394,11 +391,12 @@ Result runScenes(const Request &request, Control &control)
             if (sar.num <= 0 || sar.den <= 0)
                 sar = reader->stream()->sample_aspect_ratio;
             const QSize size = fitWithin(picture->width, picture->height, sar, settings.thumbnailWidth, 0);
-            const AVFrame *scaled = thumbScaler.convert(picture.get(), size.width(), size.height(),
-                                                        AV_PIX_FMT_YUVJ420P, SWS_BICUBIC);
+            const AVFrame *scaled =
+                thumbScaler.convert(picture.get(), size.width(), size.height(), AV_PIX_FMT_YUVJ420P, SWS_BICUBIC);
             if (!scaled) {
-                return Result{Error{errors::EncoderFailed,
-                                    QStringLiteral("The picture cannot be scaled for its thumbnail.")}, {}};
+                return Result{
+                    Error{errors::EncoderFailed, QStringLiteral("The picture cannot be scaled for its thumbnail.")},
+                    {}};
             }
             auto reserved = outputs.reserve(QStringLiteral(".scene-%1.jpg").arg(i + 1, 3, 10, QLatin1Char('0')),
                                             QStringLiteral("thumbnail"), QStringLiteral("image/jpeg"));

@@ -54,10 +54,10 @@ namespace clipdeck::media {
 
 namespace {
 
-constexpr int MaxTries = 4;             // pictures looked at per thumbnail when they are dull
+constexpr int MaxTries = 4; // pictures looked at per thumbnail when they are dull
 constexpr int MaxCount = 100;
-constexpr double BlackMeanLuma = 20;    // full-range luma (0..255); black is 0, limited-range black 16→0
-constexpr double FlatDeviation = 6;     // luma standard deviation of a slate or a solid colour
+constexpr double BlackMeanLuma = 20; // full-range luma (0..255); black is 0, limited-range black 16→0
+constexpr double FlatDeviation = 6;  // luma standard deviation of a slate or a solid colour
 constexpr int JpegQuality = 3;
 
 struct Options
@@ -90,8 +90,8 @@ ff::Expected<Options> readOptions(const QVariantMap &params)
     o.sheet = r.boolean(QStringLiteral("sheet"), true);
     o.poster = r.boolean(QStringLiteral("poster"), true);
     o.timestamps = r.boolean(QStringLiteral("timestamps"), true);
-    o.format = imageFormatFromName(
-        r.string(QStringLiteral("format"), QStringLiteral("jpg"), {QStringLiteral("jpg"), QStringLiteral("jpeg"), QStringLiteral("png")}));
+    o.format = imageFormatFromName(r.string(QStringLiteral("format"), QStringLiteral("jpg"),
+                                            {QStringLiteral("jpg"), QStringLiteral("jpeg"), QStringLiteral("png")}));
     o.width = r.integer(QStringLiteral("width"), 320, 16, 1920);
     o.posterWidth = r.integer(QStringLiteral("posterWidth"), 1280, 16, 7680);
     o.gutter = r.integer(QStringLiteral("gutter"), 4, 0, 64);
@@ -112,15 +112,19 @@ ff::Expected<Options> readOptions(const QVariantMap &params)
     if (o.count > MaxCount)
         return Error{errors::InvalidParams,
                      QStringLiteral("A %1×%2 contact sheet needs %3 thumbnails; at most %4 are made.")
-                         .arg(o.columns).arg(o.rows).arg(o.columns * o.rows).arg(MaxCount)};
+                         .arg(o.columns)
+                         .arg(o.rows)
+                         .arg(o.columns * o.rows)
+                         .arg(MaxCount)};
     // Unless told otherwise, the sheet is as wide and as tall as its thumbnails fill it.
     if (!given("columns"))
         o.columns = std::min(o.columns, o.count);
     if (!given("rows"))
         o.rows = (o.count + o.columns - 1) / o.columns;
     if (o.sheet && o.count > o.columns * o.rows)
-        return Error{errors::InvalidParams,
-                     QStringLiteral("%1 thumbnails do not fit a %2×%3 contact sheet.").arg(o.count).arg(o.columns).arg(o.rows)};
+        return Error{
+            errors::InvalidParams,
+            QStringLiteral("%1 thumbnails do not fit a %2×%3 contact sheet.").arg(o.count).arg(o.columns).arg(o.rows)};
     return o;
 }
 
@@ -175,7 +179,8 @@ ff::Frame allocatePicture(int width, int height, AVPixelFormat format)
 // rather than turning the pictures); flips in the matrix are not undone.
 int quarterTurns(const AVStream *stream)
 {
-    const auto *matrix = reinterpret_cast<const int32_t *>(av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
+    const auto *matrix =
+        reinterpret_cast<const int32_t *>(av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
     if (!matrix)
         return 0;
     const double degrees = -av_display_rotation_get(matrix); // FFmpeg gives it counterclockwise
@@ -200,7 +205,8 @@ QSize storedSizeFor(int width, int height, AVRational sar, int maxWidth, int tur
 ff::Frame turned(const AVFrame *src, int turns)
 {
     const bool swap = turns % 2 == 1;
-    ff::Frame dst = allocatePicture(swap ? src->height : src->width, swap ? src->width : src->height, AV_PIX_FMT_YUVJ420P);
+    ff::Frame dst =
+        allocatePicture(swap ? src->height : src->width, swap ? src->width : src->height, AV_PIX_FMT_YUVJ420P);
     if (!dst)
         return nullptr;
     for (int plane = 0; plane < 3; ++plane) {
@@ -215,9 +221,18 @@ ff::Frame turned(const AVFrame *src, int turns)
                 const uint8_t v = in[ptrdiff_t(y) * inStride + x];
                 int ox = x, oy = y;
                 switch (turns) {
-                case 1: ox = h - 1 - y; oy = x; break;
-                case 2: ox = w - 1 - x; oy = h - 1 - y; break;
-                case 3: ox = y; oy = w - 1 - x; break;
+                case 1:
+                    ox = h - 1 - y;
+                    oy = x;
+                    break;
+                case 2:
+                    ox = w - 1 - x;
+                    oy = h - 1 - y;
+                    break;
+                case 3:
+                    ox = y;
+                    oy = w - 1 - x;
+                    break;
                 default: break;
                 }
                 out[ptrdiff_t(oy) * outStride + ox] = v;
@@ -237,8 +252,18 @@ struct Thumbnail
 // ---- timestamps on the contact sheet: a 3×5 pixel font, digits and separators only ----------
 
 constexpr std::array<std::array<uint8_t, 5>, 12> Glyphs{{
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}, {0, 2, 0, 2, 0}, {0, 0, 0, 0, 2},
+    {7, 5, 5, 5, 7},
+    {2, 6, 2, 2, 7},
+    {7, 1, 7, 4, 7},
+    {7, 1, 7, 1, 7},
+    {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7},
+    {7, 4, 7, 5, 7},
+    {7, 1, 1, 1, 1},
+    {7, 5, 7, 5, 7},
+    {7, 5, 7, 1, 7},
+    {0, 2, 0, 2, 0},
+    {0, 0, 0, 0, 2},
 }};
 
 int glyphIndex(QChar c)
@@ -252,8 +277,9 @@ QString timestampText(double seconds, double clipDuration)
 {
     const auto total = qint64(std::floor(seconds * 10 + 1e-6)); // tenths
     const qint64 tenths = total % 10, s = total / 10 % 60, m = total / 600 % 60, h = total / 36000;
-    QString text = clipDuration >= 3600 ? QStringLiteral("%1:%2:%3").arg(h).arg(m, 2, 10, QChar(u'0')).arg(s, 2, 10, QChar(u'0'))
-                                        : QStringLiteral("%1:%2").arg(m).arg(s, 2, 10, QChar(u'0'));
+    QString text = clipDuration >= 3600
+                       ? QStringLiteral("%1:%2:%3").arg(h).arg(m, 2, 10, QChar(u'0')).arg(s, 2, 10, QChar(u'0'))
+                       : QStringLiteral("%1:%2").arg(m).arg(s, 2, 10, QChar(u'0'));
     if (clipDuration < 10) // thumbnails under a second apart need tenths to differ
         text += QStringLiteral(".%1").arg(tenths);
     return text;
@@ -286,8 +312,8 @@ void drawTimestamp(AVFrame *sheet, int x, int y, int w, int h, const QString &te
                 if (!(glyph[size_t(gy)] & (4 >> gxBit)))
                     continue;
                 for (int dy = 0; dy < scale; ++dy) {
-                    uint8_t *p = sheet->data[0] + ptrdiff_t(by + pad + gy * scale + dy) * sheet->linesize[0]
-                        + gx + gxBit * scale;
+                    uint8_t *p = sheet->data[0] + ptrdiff_t(by + pad + gy * scale + dy) * sheet->linesize[0] + gx
+                                 + gxBit * scale;
                     std::memset(p, 235, size_t(scale));
                 }
             }
@@ -310,8 +336,8 @@ void copyPicture(AVFrame *dst, int x, int y, const AVFrame *src)
 ff::Frame makeContactSheet(const std::vector<Thumbnail> &thumbs, const Options &o, int tw, int th, double duration)
 {
     const int g = o.gutter;
-    ff::Frame sheet = allocatePicture(o.columns * tw + (o.columns + 1) * g, o.rows * th + (o.rows + 1) * g,
-                                      AV_PIX_FMT_YUVJ420P);
+    ff::Frame sheet =
+        allocatePicture(o.columns * tw + (o.columns + 1) * g, o.rows * th + (o.rows + 1) * g, AV_PIX_FMT_YUVJ420P);
     if (!sheet)
         return nullptr;
     // A dark grey ground: empty cells and gutters recede behind the pictures.
@@ -337,13 +363,12 @@ class Thumbnailer
 public:
     Thumbnailer(VideoReader &reader, Control &control, const Options &options)
         : m_reader(reader), m_control(control), m_options(options)
-    {
-    }
+    { }
 
     std::optional<Error> run();
 
     std::vector<Thumbnail> thumbnails;
-    ff::Frame posterSource; // the decoded picture the poster is made from
+    ff::Frame posterSource;              // the decoded picture the poster is made from
     int thumbWidth = 0, thumbHeight = 0; // upright
     int turns = 0;                       // clockwise quarter turns from stored to upright
     double duration = 0;
@@ -400,8 +425,8 @@ bool Thumbnailer::consider(Segment &s, const AVFrame *frame, double seconds)
     if ((frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags)
         return false;
     if (m_scaledSize.isEmpty()) {
-        const AVRational sar = av_guess_sample_aspect_ratio(m_reader.format(), const_cast<AVStream *>(m_reader.stream()),
-                                                            const_cast<AVFrame *>(frame));
+        const AVRational sar = av_guess_sample_aspect_ratio(
+            m_reader.format(), const_cast<AVStream *>(m_reader.stream()), const_cast<AVFrame *>(frame));
         m_scaledSize = storedSizeFor(frame->width, frame->height, sar, m_options.width, turns);
         const QSize shown = turns % 2 ? m_scaledSize.transposed() : m_scaledSize;
         thumbWidth = shown.width();
@@ -409,12 +434,13 @@ bool Thumbnailer::consider(Segment &s, const AVFrame *frame, double seconds)
     }
     // Bilinear, not fast-bilinear: at 6:1 the latter skips source pixels and shimmers; this costs
     // ~1 ms per 1080p picture, a tenth of its decode.
-    const AVFrame *scaled = m_scaler.convert(frame, m_scaledSize.width(), m_scaledSize.height(), AV_PIX_FMT_YUVJ420P,
-                                             SWS_BILINEAR);
+    const AVFrame *scaled =
+        m_scaler.convert(frame, m_scaledSize.width(), m_scaledSize.height(), AV_PIX_FMT_YUVJ420P, SWS_BILINEAR);
     if (!scaled)
         return false;
     const PictureStats stats = measure(scaled);
-    const bool better = !s.best || (s.best->stats.dull() && (!stats.dull() || stats.deviation > s.best->stats.deviation));
+    const bool better =
+        !s.best || (s.best->stats.dull() && (!stats.dull() || stats.deviation > s.best->stats.deviation));
     if (better) {
         Thumbnail t;
         if (turns) {
@@ -550,7 +576,8 @@ std::optional<Error> Thumbnailer::run()
         if (duration <= 0) {
             if (m_reader.error())
                 return *m_reader.error();
-            return Error{errors::CorruptStream, QStringLiteral("No picture of the video could be decoded; the file may be damaged.")};
+            return Error{errors::CorruptStream,
+                         QStringLiteral("No picture of the video could be decoded; the file may be damaged.")};
         }
     }
 
@@ -611,7 +638,8 @@ std::optional<Error> Thumbnailer::run()
     if (thumbnails.empty()) {
         if (m_reader.error())
             return *m_reader.error();
-        return Error{errors::CorruptStream, QStringLiteral("No picture of the video could be decoded; the file may be damaged.")};
+        return Error{errors::CorruptStream,
+                     QStringLiteral("No picture of the video could be decoded; the file may be damaged.")};
     }
     return std::nullopt;
 }
@@ -671,18 +699,20 @@ Result runThumbnails(const Request &request, Control &control)
     if (options.frames) {
         const int digits = std::max(2, int(QString::number(thumbs.size()).size()));
         for (size_t i = 0; i < thumbs.size(); ++i) {
-            const QString suffix = QStringLiteral(".thumb-%1.%2").arg(qulonglong(i + 1), digits, 10, QChar(u'0')).arg(ext);
-            if (auto e = addImage(outputs, suffix, QStringLiteral("thumbnail"), mime, thumbs[i].picture.get(), options.format))
+            const QString suffix =
+                QStringLiteral(".thumb-%1.%2").arg(qulonglong(i + 1), digits, 10, QChar(u'0')).arg(ext);
+            if (auto e = addImage(outputs, suffix, QStringLiteral("thumbnail"), mime, thumbs[i].picture.get(),
+                                  options.format))
                 return Result{*e, {}};
         }
     }
     if (options.sheet) {
-        ff::Frame sheet = makeContactSheet(thumbs, options, thumbnailer.thumbWidth, thumbnailer.thumbHeight,
-                                           thumbnailer.duration);
+        ff::Frame sheet =
+            makeContactSheet(thumbs, options, thumbnailer.thumbWidth, thumbnailer.thumbHeight, thumbnailer.duration);
         if (!sheet)
             return Result{Error{errors::Internal, QStringLiteral("Out of memory making the contact sheet.")}, {}};
-        if (auto e = addImage(outputs, QStringLiteral(".contact.") + ext, QStringLiteral("contact_sheet"), mime, sheet.get(),
-                               options.format))
+        if (auto e = addImage(outputs, QStringLiteral(".contact.") + ext, QStringLiteral("contact_sheet"), mime,
+                              sheet.get(), options.format))
             return Result{*e, {}};
     }
     if (options.poster && thumbnailer.posterSource) {
@@ -699,7 +729,8 @@ Result runThumbnails(const Request &request, Control &control)
         }
         if (!poster)
             return Result{Error{errors::Internal, QStringLiteral("The poster picture cannot be scaled.")}, {}};
-        if (auto e = addImage(outputs, QStringLiteral(".poster.") + ext, QStringLiteral("poster"), mime, poster, options.format))
+        if (auto e = addImage(outputs, QStringLiteral(".poster.") + ext, QStringLiteral("poster"), mime, poster,
+                              options.format))
             return Result{*e, {}};
     }
 

@@ -101,8 +101,8 @@ struct Settings
 
 const QStringList &knownParams()
 {
-    static const QStringList keys{QStringLiteral("preset"), QStringLiteral("in"), QStringLiteral("out"),
-                                  QStringLiteral("width"), QStringLiteral("height"), QStringLiteral("fps"),
+    static const QStringList keys{QStringLiteral("preset"),  QStringLiteral("in"),     QStringLiteral("out"),
+                                  QStringLiteral("width"),   QStringLiteral("height"), QStringLiteral("fps"),
                                   QStringLiteral("quality"), QStringLiteral("audio")};
     return keys;
 }
@@ -118,7 +118,8 @@ std::variant<Settings, Error> readSettings(const QVariantMap &params, const QStr
     s.width = r.integer(QStringLiteral("width"), 0, 16, 8192);
     s.height = r.integer(QStringLiteral("height"), 0, 16, 8192);
     s.fps = r.number(QStringLiteral("fps"), 0, 1, 240);
-    const bool hasQuality = params.contains(QStringLiteral("quality")) && !params.value(QStringLiteral("quality")).isNull();
+    const bool hasQuality =
+        params.contains(QStringLiteral("quality")) && !params.value(QStringLiteral("quality")).isNull();
     const double quality = r.number(QStringLiteral("quality"), 0, -1e6, 1e6);
     s.audio = r.boolean(QStringLiteral("audio"), true);
     if (auto e = r.error())
@@ -143,8 +144,12 @@ std::variant<Settings, Error> readSettings(const QVariantMap &params, const QStr
         if (video->qualityOption.isEmpty())
             return invalid(QStringLiteral("The preset '%1' has no quality setting to override.").arg(s.preset.name));
         if (quality < video->qualityMin || quality > video->qualityMax) {
-            return invalid(QStringLiteral("Parameter 'quality' must be between %1 and %2 for the preset '%3' (%4), not %5.")
-                               .arg(video->qualityMin).arg(video->qualityMax).arg(s.preset.name, video->qualityOption).arg(quality));
+            return invalid(
+                QStringLiteral("Parameter 'quality' must be between %1 and %2 for the preset '%3' (%4), not %5.")
+                    .arg(video->qualityMin)
+                    .arg(video->qualityMax)
+                    .arg(s.preset.name, video->qualityOption)
+                    .arg(quality));
         }
         s.quality = quality;
     }
@@ -154,10 +159,22 @@ std::variant<Settings, Error> readSettings(const QVariantMap &params, const QStr
 // ---------------------------------------------------------------------------------------------
 // Small FFmpeg helpers
 
-struct GraphDeleter { void operator()(AVFilterGraph *g) const { avfilter_graph_free(&g); } };
-struct OutputContextDeleter { void operator()(AVFormatContext *c) const { avformat_free_context(c); } };
-struct InOutDeleter { void operator()(AVFilterInOut *io) const { avfilter_inout_free(&io); } };
-struct DictionaryDeleter { void operator()(AVDictionary *d) const { av_dict_free(&d); } };
+struct GraphDeleter
+{
+    void operator()(AVFilterGraph *g) const { avfilter_graph_free(&g); }
+};
+struct OutputContextDeleter
+{
+    void operator()(AVFormatContext *c) const { avformat_free_context(c); }
+};
+struct InOutDeleter
+{
+    void operator()(AVFilterInOut *io) const { avfilter_inout_free(&io); }
+};
+struct DictionaryDeleter
+{
+    void operator()(AVDictionary *d) const { av_dict_free(&d); }
+};
 
 struct FilterChain
 {
@@ -200,8 +217,8 @@ ff::Expected<FilterChain> makeChain(const char *sourceFilter, const QString &sou
     if (rc >= 0)
         rc = avfilter_graph_config(chain.graph.get(), nullptr);
     if (rc < 0) {
-        return Error{errors::Internal, QStringLiteral("Cannot set up the filters '%1' (%2).")
-                                           .arg(description, ff::averrorText(rc))};
+        return Error{errors::Internal,
+                     QStringLiteral("Cannot set up the filters '%1' (%2).").arg(description, ff::averrorText(rc))};
     }
     return chain;
 }
@@ -258,8 +275,8 @@ int64_t frameDuration(const AVFrame *frame)
 
 bool isFullRangeFormat(AVPixelFormat f)
 {
-    return f == AV_PIX_FMT_YUVJ420P || f == AV_PIX_FMT_YUVJ422P || f == AV_PIX_FMT_YUVJ444P
-           || f == AV_PIX_FMT_YUVJ440P || f == AV_PIX_FMT_YUVJ411P;
+    return f == AV_PIX_FMT_YUVJ420P || f == AV_PIX_FMT_YUVJ422P || f == AV_PIX_FMT_YUVJ444P || f == AV_PIX_FMT_YUVJ440P
+           || f == AV_PIX_FMT_YUVJ411P;
 }
 
 int evenAtMost(double v, int bound)
@@ -290,8 +307,7 @@ class Transcoder
 public:
     Transcoder(const Request &request, Control &control, Settings settings)
         : m_request(request), m_control(control), m_settings(std::move(settings))
-    {
-    }
+    { }
 
     ~Transcoder()
     {
@@ -346,13 +362,13 @@ private:
     int m_audioIndex = -1;
     ff::CodecContext m_videoDecoder;
     ff::CodecContext m_audioDecoder;
-    int64_t m_offsetUs = 0;      // source time (AV_TIME_BASE) that becomes output time 0
+    int64_t m_offsetUs = 0;         // source time (AV_TIME_BASE) that becomes output time 0
     int64_t m_videoOffsetTicks = 0; // the same in the video stream's time base, exactly
     int64_t m_videoEndTicks = std::numeric_limits<int64_t>::max(); // output time of `out` there
-    int64_t m_videoFrameTicks = 1;  // one source frame in the video time base
+    int64_t m_videoFrameTicks = 1;                                 // one source frame in the video time base
     AVRational m_sourceFrameRate{25, 1};
-    double m_rangeSeconds = 0;   // duration of the output; 0 when unknown
-    double m_expectedSeconds = 0; // how much of it the main stream covers, per the header
+    double m_rangeSeconds = 0;              // duration of the output; 0 when unknown
+    double m_expectedSeconds = 0;           // how much of it the main stream covers, per the header
     std::optional<double> m_trimEndSeconds; // output time where `out` cuts; nullopt: to the end
 
     // Video
@@ -391,11 +407,11 @@ private:
     std::optional<Error> m_error;
 
     // Facts the stage threads leave for the caller's thread.
-    std::atomic<bool> m_videoDone{false};   // the video decoder has passed `out`
+    std::atomic<bool> m_videoDone{false}; // the video decoder has passed `out`
     std::atomic<bool> m_audioDone{false};
-    std::atomic<int> m_readError{0};        // av_read_frame's failure other than EOF
+    std::atomic<int> m_readError{0}; // av_read_frame's failure other than EOF
     std::atomic<int64_t> m_inputPosition{0};
-    std::atomic<int64_t> m_videoEofPts{0};  // in the video source time base, after shifting
+    std::atomic<int64_t> m_videoEofPts{0}; // in the video source time base, after shifting
     std::atomic<int> m_videoBad{0};
     std::atomic<int> m_audioBad{0};
     std::atomic<int64_t> m_videoFramesDecoded{0};
@@ -457,7 +473,8 @@ Error Transcoder::writeFailure(int averror) const
     const QString name = m_file ? QFileInfo(m_file->finalPath()).fileName() : QStringLiteral("the output");
     if (m_io && m_io->failedErrno())
         return ff::writeError(AVERROR(m_io->failedErrno()), name);
-    if (averror == AVERROR(ENOSPC) || averror == AVERROR(EACCES) || averror == AVERROR(EROFS) || averror == AVERROR(EDQUOT))
+    if (averror == AVERROR(ENOSPC) || averror == AVERROR(EACCES) || averror == AVERROR(EROFS)
+        || averror == AVERROR(EDQUOT))
         return ff::writeError(averror, name);
     return Error{errors::EncoderFailed, QStringLiteral("Writing %1 failed (%2).").arg(name, ff::averrorText(averror))};
 }
@@ -483,8 +500,10 @@ std::optional<Error> Transcoder::openSource()
     if (preset.video) {
         m_videoIndex = ff::bestStream(fmt, AVMEDIA_TYPE_VIDEO);
         if (m_videoIndex < 0) {
-            return Error{errors::NoVideo, QStringLiteral("%1 has no video, and the preset '%2' makes a video. Choose an audio preset for it.")
-                                              .arg(QFileInfo(m_request.inputPath).fileName(), preset.name)};
+            return Error{
+                errors::NoVideo,
+                QStringLiteral("%1 has no video, and the preset '%2' makes a video. Choose an audio preset for it.")
+                    .arg(QFileInfo(m_request.inputPath).fileName(), preset.name)};
         }
     }
     if (preset.audio && m_settings.audio)
@@ -528,10 +547,12 @@ std::optional<Error> Transcoder::planTimeline()
     const double base = double(baseUs) / AV_TIME_BASE;
     const double total = ff::durationSeconds(fmt);
     if (total > 0 && m_settings.in >= total) {
-        return Error{errors::InvalidParams, QStringLiteral("'in' (%1 s) is past the end of the clip, which is %2 s long.")
-                                                .arg(m_settings.in).arg(total, 0, 'f', 3)};
+        return Error{errors::InvalidParams,
+                     QStringLiteral("'in' (%1 s) is past the end of the clip, which is %2 s long.")
+                         .arg(m_settings.in)
+                         .arg(total, 0, 'f', 3)};
     }
-    double inAbs = base + m_settings.in;                       // source seconds
+    double inAbs = base + m_settings.in; // source seconds
     std::optional<double> outAbs;
     if (m_settings.out)
         outAbs = base + *m_settings.out;
@@ -582,7 +603,8 @@ std::optional<Error> Transcoder::planTimeline()
     if (primary >= 0) {
         const AVStream *st = fmt->streams[primary];
         if (st->duration > 0 && st->duration != AV_NOPTS_VALUE) {
-            const double streamStart = st->start_time != AV_NOPTS_VALUE ? ff::toSeconds(st->start_time, st->time_base) : base;
+            const double streamStart =
+                st->start_time != AV_NOPTS_VALUE ? ff::toSeconds(st->start_time, st->time_base) : base;
             const double streamEnd = streamStart + ff::toSeconds(st->duration, st->time_base);
             if (m_expectedSeconds > 0)
                 m_expectedSeconds = std::min(m_expectedSeconds, std::max(0.0, streamEnd - inAbs));
@@ -601,7 +623,8 @@ std::optional<Error> Transcoder::setupVideo()
     m_sourceHeight = dec->height;
     m_sourceFormat = dec->pix_fmt;
     if (m_sourceFormat == AV_PIX_FMT_NONE) {
-        return Error{errors::CorruptStream, QStringLiteral("The video's pixel format cannot be determined; the file may be damaged.")};
+        return Error{errors::CorruptStream,
+                     QStringLiteral("The video's pixel format cannot be determined; the file may be damaged.")};
     }
     if (m_rangeSeconds > 0 && m_rangeSeconds * av_q2d(m_frameRate) < 0.5) {
         return Error{errors::InvalidParams, QStringLiteral("The range from 'in' to 'out' is shorter than one frame.")};
@@ -658,11 +681,17 @@ std::optional<Error> Transcoder::setupVideo()
     m_filterInline = !scaling && rotation == 0 && av_get_pix_fmt(vp.pixelFormat.toUtf8().constData()) == dec->pix_fmt;
     filters << QStringLiteral("format=pix_fmts=%1").arg(vp.pixelFormat);
 
-    const QString sourceArgs = QStringLiteral("video_size=%1x%2:pix_fmt=%3:time_base=%4/%5:pixel_aspect=%6/%7:frame_rate=%8/%9")
-                                   .arg(dec->width).arg(dec->height).arg(int(dec->pix_fmt))
-                                   .arg(stream->time_base.num).arg(stream->time_base.den)
-                                   .arg(sar.num).arg(sar.den)
-                                   .arg(m_frameRate.num).arg(m_frameRate.den);
+    const QString sourceArgs =
+        QStringLiteral("video_size=%1x%2:pix_fmt=%3:time_base=%4/%5:pixel_aspect=%6/%7:frame_rate=%8/%9")
+            .arg(dec->width)
+            .arg(dec->height)
+            .arg(int(dec->pix_fmt))
+            .arg(stream->time_base.num)
+            .arg(stream->time_base.den)
+            .arg(sar.num)
+            .arg(sar.den)
+            .arg(m_frameRate.num)
+            .arg(m_frameRate.den);
     auto chain = makeChain("buffer", sourceArgs, "buffersink", filters.join(u','));
     if (auto *e = ff::errorOf(chain))
         return *e;
@@ -685,7 +714,8 @@ std::optional<Error> Transcoder::setupVideo()
     enc->colorspace = dec->colorspace;
     enc->chroma_sample_location = dec->chroma_sample_location;
     // swscale turns full-range "J" formats into limited range when converting to a non-J format.
-    enc->color_range = isFullRangeFormat(dec->pix_fmt) && !isFullRangeFormat(enc->pix_fmt) ? AVCOL_RANGE_MPEG : dec->color_range;
+    enc->color_range =
+        isFullRangeFormat(dec->pix_fmt) && !isFullRangeFormat(enc->pix_fmt) ? AVCOL_RANGE_MPEG : dec->color_range;
     enc->thread_count = 0; // all cores; the default of 1 would make this far slower than the CLI
     if (vp.bitRate > 0)
         enc->bit_rate = vp.bitRate;
@@ -722,8 +752,12 @@ std::optional<Error> Transcoder::setupVideo()
     int rc = avcodec_open2(enc, codec, &raw);
     options.reset(raw);
     if (rc < 0) {
-        return Error{errors::EncoderFailed, QStringLiteral("The %1 encoder refused the settings for a %2×%3 video (%4).")
-                                                .arg(vp.encoder).arg(enc->width).arg(enc->height).arg(ff::averrorText(rc))};
+        return Error{errors::EncoderFailed,
+                     QStringLiteral("The %1 encoder refused the settings for a %2×%3 video (%4).")
+                         .arg(vp.encoder)
+                         .arg(enc->width)
+                         .arg(enc->height)
+                         .arg(ff::averrorText(rc))};
     }
     if (const AVDictionaryEntry *left = av_dict_get(options.get(), "", nullptr, AV_DICT_IGNORE_SUFFIX)) {
         return Error{errors::EncoderFailed, QStringLiteral("The %1 encoder does not take the preset's option '%2'.")
@@ -735,7 +769,8 @@ std::optional<Error> Transcoder::setupVideo()
         return Error{errors::Internal, QStringLiteral("Out of memory adding the video stream.")};
     rc = avcodec_parameters_from_context(m_videoOut->codecpar, enc);
     if (rc < 0)
-        return Error{errors::Internal, QStringLiteral("Cannot describe the video stream (%1).").arg(ff::averrorText(rc))};
+        return Error{errors::Internal,
+                     QStringLiteral("Cannot describe the video stream (%1).").arg(ff::averrorText(rc))};
     if (!vp.codecTag.isEmpty()) {
         const QByteArray t = vp.codecTag.toLatin1();
         m_videoOut->codecpar->codec_tag = MKTAG(t[0], t[1], t[2], t[3]);
@@ -753,7 +788,8 @@ std::optional<Error> Transcoder::setupAudio()
     AVStream *stream = m_input->streams[m_audioIndex];
     const AVCodecContext *dec = m_audioDecoder.get();
     if (dec->sample_rate <= 0 || dec->sample_fmt == AV_SAMPLE_FMT_NONE || dec->ch_layout.nb_channels <= 0)
-        return Error{errors::CorruptStream, QStringLiteral("The audio's format cannot be determined; the file may be damaged.")};
+        return Error{errors::CorruptStream,
+                     QStringLiteral("The audio's format cannot be determined; the file may be damaged.")};
 
     const AVCodec *codec = avcodec_find_encoder_by_name(ap.encoder.toUtf8().constData());
     if (!codec)
@@ -780,7 +816,10 @@ std::optional<Error> Transcoder::setupAudio()
     if (rc < 0) {
         av_channel_layout_uninit(&inLayout);
         return Error{errors::EncoderFailed, QStringLiteral("The %1 encoder refused %2 Hz, %3 channels (%4).")
-                                                .arg(ap.encoder).arg(enc->sample_rate).arg(channels).arg(ff::averrorText(rc))};
+                                                .arg(ap.encoder)
+                                                .arg(enc->sample_rate)
+                                                .arg(channels)
+                                                .arg(ff::averrorText(rc))};
     }
 
     av_channel_layout_uninit(&inLayout);
@@ -795,7 +834,8 @@ std::optional<Error> Transcoder::setupAudio()
     }
     filters << QStringLiteral("aresample=%1").arg(enc->sample_rate)
             << QStringLiteral("aformat=sample_fmts=%1:sample_rates=%2:channel_layouts=%3")
-                   .arg(QString::fromUtf8(av_get_sample_fmt_name(enc->sample_fmt))).arg(enc->sample_rate)
+                   .arg(QString::fromUtf8(av_get_sample_fmt_name(enc->sample_fmt)))
+                   .arg(enc->sample_rate)
                    .arg(layoutName(enc->ch_layout));
     m_audioFilters = filters.join(u',');
 
@@ -804,7 +844,8 @@ std::optional<Error> Transcoder::setupAudio()
         return Error{errors::Internal, QStringLiteral("Out of memory adding the audio stream.")};
     rc = avcodec_parameters_from_context(m_audioOut->codecpar, enc);
     if (rc < 0)
-        return Error{errors::Internal, QStringLiteral("Cannot describe the audio stream (%1).").arg(ff::averrorText(rc))};
+        return Error{errors::Internal,
+                     QStringLiteral("Cannot describe the audio stream (%1).").arg(ff::averrorText(rc))};
     m_audioOut->time_base = enc->time_base;
     if (const AVDictionaryEntry *lang = av_dict_get(stream->metadata, "language", nullptr, 0))
         av_dict_set(&m_audioOut->metadata, "language", lang->value, 0);
@@ -823,7 +864,8 @@ std::optional<Error> Transcoder::openOutput()
     const QByteArray path = QFile::encodeName(m_file->temporaryPath());
     int rc = avformat_alloc_output_context2(&raw, nullptr, preset.format.toUtf8().constData(), path.constData());
     if (rc < 0 || !raw) {
-        return Error{errors::Internal, QStringLiteral("Cannot create a %1 file (%2).").arg(preset.format, ff::averrorText(rc))};
+        return Error{errors::Internal,
+                     QStringLiteral("Cannot create a %1 file (%2).").arg(preset.format, ff::averrorText(rc))};
     }
     m_output.reset(raw);
     auto io = OutputIO::open(m_file->temporaryPath());
@@ -930,8 +972,9 @@ void Transcoder::videoDecodeLoop()
                 continue;
             }
             if (frame->decode_error_flags && badPacket(m_videoBad, packets)) {
-                fail(Error{errors::CorruptStream, QStringLiteral("The video is damaged around %1 s; it cannot be decoded cleanly.")
-                                                      .arg(ff::toSeconds(frame->best_effort_timestamp, tb), 0, 'f', 1)});
+                fail(Error{errors::CorruptStream,
+                           QStringLiteral("The video is damaged around %1 s; it cannot be decoded cleanly.")
+                               .arg(ff::toSeconds(frame->best_effort_timestamp, tb), 0, 'f', 1)});
                 return false;
             }
             int64_t ts = frame->best_effort_timestamp;
@@ -998,7 +1041,8 @@ bool Transcoder::filterVideo(AVFrame *f, const std::function<bool(ff::Frame)> &d
             // A stream that changes size or format part-way: back to what the chain was built for.
             const AVFrame *converted = m_resizer.convert(f, m_sourceWidth, m_sourceHeight, m_sourceFormat);
             if (!converted) {
-                fail(Error{errors::CorruptStream, QStringLiteral("The video changes to a size that cannot be converted.")});
+                fail(Error{errors::CorruptStream,
+                           QStringLiteral("The video changes to a size that cannot be converted.")});
                 return false;
             }
             // The scaler reuses its buffer and the filters may hold frames: give them a copy.
@@ -1115,7 +1159,8 @@ void Transcoder::audioLoop()
     AVCodecContext *enc = m_audioEncoder.get();
     const AVRational streamTb = m_input->streams[m_audioIndex]->time_base;
     const int64_t offset = av_rescale_q(m_offsetUs, AV_TIME_BASE_Q, streamTb);
-    const int64_t endUs = m_trimEndSeconds ? std::llround(*m_trimEndSeconds * AV_TIME_BASE) : std::numeric_limits<int64_t>::max();
+    const int64_t endUs =
+        m_trimEndSeconds ? std::llround(*m_trimEndSeconds * AV_TIME_BASE) : std::numeric_limits<int64_t>::max();
     // The chain is (re)built for the format of the frames it gets: decoders may only settle on
     // their format with the first frame, and some streams change it part-way.
     FilterChain chain;
@@ -1167,7 +1212,8 @@ void Transcoder::audioLoop()
             if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
                 return true;
             if (rc < 0) {
-                fail(Error{errors::Internal, QStringLiteral("Converting the audio failed (%1).").arg(ff::averrorText(rc))});
+                fail(Error{errors::Internal,
+                           QStringLiteral("Converting the audio failed (%1).").arg(ff::averrorText(rc))});
                 return false;
             }
             out->pts = av_rescale_q(out->pts, sinkTb, enc->time_base);
@@ -1216,7 +1262,8 @@ void Transcoder::audioLoop()
             }
             if (frame->sample_rate <= 0 || frame->nb_samples <= 0 || frame->ch_layout.nb_channels <= 0)
                 continue;
-            if (frame->ch_layout.order != AV_CHANNEL_ORDER_NATIVE && frame->ch_layout.order != AV_CHANNEL_ORDER_AMBISONIC) {
+            if (frame->ch_layout.order != AV_CHANNEL_ORDER_NATIVE
+                && frame->ch_layout.order != AV_CHANNEL_ORDER_AMBISONIC) {
                 const int n = frame->ch_layout.nb_channels;
                 av_channel_layout_uninit(&frame->ch_layout);
                 av_channel_layout_default(&frame->ch_layout, n);
@@ -1226,8 +1273,10 @@ void Transcoder::audioLoop()
             if (pts != AV_NOPTS_VALUE)
                 pts = av_rescale_q(pts - offset, streamTb, rateTb);
             else
-                pts = nextPts == AV_NOPTS_VALUE ? 0 : av_rescale_q(nextPts, AVRational{1, std::max(1, chainRate)}, rateTb);
-            const int64_t end = endUs == std::numeric_limits<int64_t>::max() ? endUs : av_rescale_q(endUs, AV_TIME_BASE_Q, rateTb);
+                pts = nextPts == AV_NOPTS_VALUE ? 0
+                                                : av_rescale_q(nextPts, AVRational{1, std::max(1, chainRate)}, rateTb);
+            const int64_t end =
+                endUs == std::numeric_limits<int64_t>::max() ? endUs : av_rescale_q(endUs, AV_TIME_BASE_Q, rateTb);
             if (pts + frame->nb_samples <= 0)
                 continue; // wholly before `in`
             if (pts >= end) {
@@ -1245,7 +1294,8 @@ void Transcoder::audioLoop()
             m_audioDecodedEnd = double(std::min(nextPts, end)) / frame->sample_rate;
             const int added = av_buffersrc_add_frame_flags(chain.source, frame.get(), 0);
             if (added < 0) {
-                fail(Error{errors::Internal, QStringLiteral("Converting the audio failed (%1).").arg(ff::averrorText(added))});
+                fail(Error{errors::Internal,
+                           QStringLiteral("Converting the audio failed (%1).").arg(ff::averrorText(added))});
                 return false;
             }
             if (!pullFiltered())
@@ -1331,7 +1381,8 @@ std::optional<Error> Transcoder::muxUntilDone()
         if (wait == BoundedQueue<ff::Packet>::Wait::Item) {
             const AVStream *stream = out->streams[packet->stream_index];
             if (packet->stream_index == primary && packet->pts != AV_NOPTS_VALUE) {
-                m_mediaSeconds = std::max(m_mediaSeconds, ff::toSeconds(packet->pts + packet->duration, stream->time_base));
+                m_mediaSeconds =
+                    std::max(m_mediaSeconds, ff::toSeconds(packet->pts + packet->duration, stream->time_base));
             }
             ++m_packetsMuxed;
             if (m_videoOut && packet->stream_index == m_videoOut->index)

@@ -37,8 +37,8 @@ ff::Expected<std::unique_ptr<VideoReader>> VideoReader::open(const QString &path
     }
     const AVStream *s = reader->m_stream;
     reader->m_startSeconds = s->start_time != AV_NOPTS_VALUE ? ff::toSeconds(s->start_time, s->time_base) : 0;
-    reader->m_duration = s->duration > 0 ? ff::toSeconds(s->duration, s->time_base)
-                                         : ff::durationSeconds(reader->m_input.get());
+    reader->m_duration =
+        s->duration > 0 ? ff::toSeconds(s->duration, s->time_base) : ff::durationSeconds(reader->m_input.get());
     return reader;
 }
 
@@ -86,7 +86,8 @@ QList<double> VideoReader::keyframeTimes()
     int64_t first = AV_NOPTS_VALUE;
     for (int i = 0; i < count; ++i) {
         const AVIndexEntry *e = avformat_index_get_entry(stream, i);
-        if (!e || !(e->flags & AVINDEX_KEYFRAME) || (e->flags & AVINDEX_DISCARD_FRAME) || e->timestamp == AV_NOPTS_VALUE)
+        if (!e || !(e->flags & AVINDEX_KEYFRAME) || (e->flags & AVINDEX_DISCARD_FRAME)
+            || e->timestamp == AV_NOPTS_VALUE)
             continue;
         if (first == AV_NOPTS_VALUE)
             first = e->timestamp;
@@ -109,7 +110,8 @@ bool VideoReader::seek(double seconds)
     return true;
 }
 
-bool VideoReader::decodeKeyframes(const QList<double> &seconds, const std::function<bool(int, const AVFrame *)> &onFrame)
+bool VideoReader::decodeKeyframes(const QList<double> &seconds,
+                                  const std::function<bool(int, const AVFrame *)> &onFrame)
 {
     // Which request a picture answers: its packet's timestamp.
     std::vector<std::pair<int64_t, int>> pending;
@@ -255,8 +257,8 @@ FrameScaler::~FrameScaler()
 
 const AVFrame *FrameScaler::convert(const AVFrame *source, int width, int height, AVPixelFormat format, int flags)
 {
-    m_context = sws_getCachedContext(m_context, source->width, source->height, AVPixelFormat(source->format),
-                                     width, height, format, flags, nullptr, nullptr, nullptr);
+    m_context = sws_getCachedContext(m_context, source->width, source->height, AVPixelFormat(source->format), width,
+                                     height, format, flags, nullptr, nullptr, nullptr);
     if (!m_context)
         return nullptr;
     if (!m_output || m_output->width != width || m_output->height != height || m_output->format != format) {

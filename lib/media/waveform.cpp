@@ -38,7 +38,7 @@ ff::Expected<Options> readOptions(const QVariantMap &params)
     o.bucketsPerSecond = r.integer(QStringLiteral("bucketsPerSecond"), 100, 1, 1000);
     o.buckets = r.integer(QStringLiteral("buckets"), 0, 1, 1000000);
     o.mix = r.string(QStringLiteral("channels"), QStringLiteral("all"), {QStringLiteral("all"), QStringLiteral("mix")})
-        == u"mix";
+            == u"mix";
     if (auto e = r.error())
         return *e;
     auto given = [&](const QString &key) {
@@ -51,12 +51,30 @@ ff::Expected<Options> readOptions(const QVariantMap &params)
 }
 
 // Sample values in [-1, 1] from each of FFmpeg's sample types.
-inline float normalise(uint8_t v) { return (int(v) - 128) / 128.0f; }
-inline float normalise(int16_t v) { return v / 32768.0f; }
-inline float normalise(int32_t v) { return float(v / 2147483648.0); }
-inline float normalise(int64_t v) { return float(double(v) / 9223372036854775808.0); }
-inline float normalise(float v) { return v; }
-inline float normalise(double v) { return float(v); }
+inline float normalise(uint8_t v)
+{
+    return (int(v) - 128) / 128.0f;
+}
+inline float normalise(int16_t v)
+{
+    return v / 32768.0f;
+}
+inline float normalise(int32_t v)
+{
+    return float(v / 2147483648.0);
+}
+inline float normalise(int64_t v)
+{
+    return float(double(v) / 9223372036854775808.0);
+}
+inline float normalise(float v)
+{
+    return v;
+}
+inline float normalise(double v)
+{
+    return float(v);
+}
 
 // Min/max per bucket per list. Bucket of sample j is floor(j * num / den): num/den is
 // buckets-per-second / sample rate, or buckets / expected samples. Samples are taken in runs that
@@ -72,7 +90,7 @@ public:
     }
 
     // Adds `count` samples of every list: source(list, from, to, &min, &max) gives a run's extremes.
-    template<typename Source>
+    template <typename Source>
     void add(int64_t count, Source &&source)
     {
         int64_t done = 0;
@@ -168,7 +186,7 @@ private:
 };
 
 // The extremes of samples [from, to) of one channel, `stride` samples apart.
-template<typename T>
+template <typename T>
 void runExtremes(const T *p, ptrdiff_t stride, int64_t from, int64_t to, float &lo, float &hi)
 {
     T mn = p[from * stride], mx = mn;
@@ -181,7 +199,7 @@ void runExtremes(const T *p, ptrdiff_t stride, int64_t from, int64_t to, float &
     hi = normalise(mx);
 }
 
-template<typename T>
+template <typename T>
 void addFrame(Peaks &peaks, const AVFrame *frame, int64_t n, bool mix, std::vector<float> &mixBuffer)
 {
     const int channels = frame->ch_layout.nb_channels;
@@ -337,13 +355,13 @@ Result runWaveform(const Request &request, Control &control)
 
     const int sampleRate = decoder->sample_rate > 0 ? decoder->sample_rate : stream->codecpar->sample_rate;
     const int channels = std::max(1, decoder->ch_layout.nb_channels > 0 ? decoder->ch_layout.nb_channels
-                                                                          : stream->codecpar->ch_layout.nb_channels);
+                                                                        : stream->codecpar->ch_layout.nb_channels);
     if (sampleRate <= 0)
         return Result{Error{errors::CorruptStream, QStringLiteral("The audio stream has no sample rate.")}, {}};
     const int lists = options.mix ? 1 : channels;
 
-    const double streamDuration = stream->duration > 0 ? ff::toSeconds(stream->duration, stream->time_base)
-                                                       : ff::durationSeconds(input.get());
+    const double streamDuration =
+        stream->duration > 0 ? ff::toSeconds(stream->duration, stream->time_base) : ff::durationSeconds(input.get());
     // Audio that starts after the clip does: silence first, so bucket times are clip times.
     double leadIn = 0;
     if (stream->start_time != AV_NOPTS_VALUE && input->start_time != AV_NOPTS_VALUE) {

@@ -23,7 +23,7 @@ struct AuthResult
 class Authenticator
 {
 public:
-    explicit Authenticator(const TokenStore &tokens) : m_tokens(tokens) {}
+    explicit Authenticator(const TokenStore &tokens) : m_tokens(tokens) { }
 
     // allowStreamCredentials: also the access_token query parameter and the clipdeck_token
     // cookie (stream routes only). The header wins when several are present.

@@ -35,7 +35,9 @@ void BenchRoutes::install(Router &router)
     router.add("POST", QStringLiteral("/api/bench/jobs/{id}/publish"), Router::Access::Token, [this](const Call &call) {
         const QString id = call.params.at(0);
         if (m_owners.find(id))
-            return replyError(call, ApiError(409, codes::InvalidState, QStringLiteral("%1 is a real job; bench jobs need ids of their own.").arg(id)));
+            return replyError(call,
+                              ApiError(409, codes::InvalidState,
+                                       QStringLiteral("%1 is a real job; bench jobs need ids of their own.").arg(id)));
         const auto it = m_jobs.constFind(id);
         if (it != m_jobs.constEnd() && it->owner != call.user)
             return replyError(call, ApiError(404, codes::NotFound, QStringLiteral("There is no job %1.").arg(id)));
@@ -48,7 +50,9 @@ void BenchRoutes::install(Router &router)
             ++job.seq;
             const int subscribers = m_hub.subscriberCount(id);
             m_hub.publish(id, call.user, job.seq, false, encoderFor(body));
-            replyJson(call, 200, "{\"seq\":" + QByteArray::number(job.seq) + ",\"subscribers\":" + QByteArray::number(subscribers) + '}');
+            replyJson(call, 200,
+                      "{\"seq\":" + QByteArray::number(job.seq) + ",\"subscribers\":" + QByteArray::number(subscribers)
+                          + '}');
         });
     });
 }

@@ -22,7 +22,7 @@ class Router;
 class BenchRoutes
 {
 public:
-    BenchRoutes(StreamHub &hub, const JobOwners &owners) : m_hub(hub), m_owners(owners) {}
+    BenchRoutes(StreamHub &hub, const JobOwners &owners) : m_hub(hub), m_owners(owners) { }
     void install(Router &router);
     // For the stream route: a bench job the user published to.
     std::optional<Snapshot> current(const QString &user, const QString &jobId) const;

@@ -23,9 +23,11 @@ struct Option
 
 // The one table every source is read with.
 const Option options[] = {
-    {"listen", Kind::Listen, "HOST:PORT", "address and port to listen on (default 127.0.0.1:8470; port 0 picks a free one)"},
+    {"listen", Kind::Listen, "HOST:PORT",
+     "address and port to listen on (default 127.0.0.1:8470; port 0 picks a free one)"},
     {"data-dir", Kind::Text, "DIR", "jobs, media, outputs and tokens (default: the XDG data folder)"},
-    {"tokens", Kind::Text, "FILE", "token file, one 'TOKEN USER' per line (default DATA_DIR/tokens, created on first start)"},
+    {"tokens", Kind::Text, "FILE",
+     "token file, one 'TOKEN USER' per line (default DATA_DIR/tokens, created on first start)"},
     {"heavy-workers", Kind::Count, "N", "encodes running at once (default 1)"},
     {"light-workers", Kind::Count, "N", "other jobs running at once (default 2)"},
     {"heartbeat", Kind::Seconds, "SECONDS", "heartbeat comment on a quiet stream this often (default 15)"},
@@ -67,7 +69,8 @@ std::optional<qint64> parseBytes(const QString &text)
     {
         const char *suffix;
         qint64 factor;
-    } suffixes[] = {{"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30}, {"K", 1000}, {"M", 1000000}, {"G", 1000000000}};
+    } suffixes[] = {{"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
+                    {"K", 1000},        {"M", 1000000},     {"G", 1000000000}};
     QString t = text.trimmed();
     qint64 factor = 1;
     for (const auto &s : suffixes) {
@@ -107,7 +110,10 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
     auto bytes = [&](qint64 min, qint64 *out) -> std::optional<QString> {
         const auto n = parseBytes(v);
         if (!n || *n < min)
-            return QStringLiteral("%1 must be a byte count >= %2 (suffixes K, M, G, KiB, MiB, GiB), not \"%3\"").arg(key).arg(min).arg(v);
+            return QStringLiteral("%1 must be a byte count >= %2 (suffixes K, M, G, KiB, MiB, GiB), not \"%3\"")
+                .arg(key)
+                .arg(min)
+                .arg(v);
         *out = *n;
         return std::nullopt;
     };
@@ -115,7 +121,8 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
     const QByteArrayView k(o.key);
     if (k == "listen") {
         if (!parseListen(v, &c.address, &c.port))
-            return QStringLiteral("listen must be HOST:PORT (e.g. 127.0.0.1:8470, [::1]:8470, *:8470), not \"%1\"").arg(v);
+            return QStringLiteral("listen must be HOST:PORT (e.g. 127.0.0.1:8470, [::1]:8470, *:8470), not \"%1\"")
+                .arg(v);
     } else if (k == "data-dir") {
         if (v.isEmpty())
             return QStringLiteral("data-dir must not be empty");
@@ -148,7 +155,9 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
             for (const QString &origin : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
                 const QString o2 = origin.trimmed();
                 if (o2 != u"*" && !o2.startsWith(u"http://") && !o2.startsWith(u"https://"))
-                    return QStringLiteral("cors-origin must be an origin such as https://app.example.com, or *, not \"%1\"").arg(o2);
+                    return QStringLiteral(
+                               "cors-origin must be an origin such as https://app.example.com, or *, not \"%1\"")
+                        .arg(o2);
                 if (o2.endsWith(u'/'))
                     return QStringLiteral("cors-origin \"%1\": an origin has no path (drop the trailing /)").arg(o2);
                 c.corsOrigins.append(o2);
@@ -169,9 +178,11 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
     } else if (k == "keepalive-timeout") {
         return seconds(0.05, &c.keepAliveTimeoutMs);
     } else if (k == "bench-publish") {
-        if (v.isEmpty() || v == u"1" || v.compare(u"true", Qt::CaseInsensitive) == 0 || v.compare(u"yes", Qt::CaseInsensitive) == 0)
+        if (v.isEmpty() || v == u"1" || v.compare(u"true", Qt::CaseInsensitive) == 0
+            || v.compare(u"yes", Qt::CaseInsensitive) == 0)
             c.benchPublish = true;
-        else if (v == u"0" || v.compare(u"false", Qt::CaseInsensitive) == 0 || v.compare(u"no", Qt::CaseInsensitive) == 0)
+        else if (v == u"0" || v.compare(u"false", Qt::CaseInsensitive) == 0
+                 || v.compare(u"no", Qt::CaseInsensitive) == 0)
             c.benchPublish = false;
         else
             return QStringLiteral("bench-publish must be true or false, not \"%1\"").arg(v);
@@ -198,7 +209,10 @@ std::optional<QString> readConfigFile(const QString &path, Values *out)
         if (!o)
             return QStringLiteral("%1:%2: unknown key \"%3\"").arg(path).arg(lineNumber).arg(key);
         if (eq < 0 && o->kind != Kind::Flag)
-            return QStringLiteral("%1:%2: \"%3\" needs a value (%3 = %4)").arg(path).arg(lineNumber).arg(key, QLatin1StringView(o->valueName));
+            return QStringLiteral("%1:%2: \"%3\" needs a value (%3 = %4)")
+                .arg(path)
+                .arg(lineNumber)
+                .arg(key, QLatin1StringView(o->valueName));
         (*out)[key].append(value);
     }
     return std::nullopt;
@@ -243,13 +257,13 @@ bool parseListen(const QString &text, QHostAddress *address, quint16 *port)
 
 QString usage()
 {
-    QString out = QStringLiteral(
-        "usage: clipdeck-server [options]\n\n"
-        "The Clipdeck job server: REST API, job event streams (SSE), uploads, local FFmpeg workers.\n"
-        "Every option can also be set as an environment variable (CLIPDECK_HEARTBEAT=5 for\n"
-        "--heartbeat 5) or in a config file (--config FILE, lines 'heartbeat = 5'); flags win over\n"
-        "the environment, which wins over the file.\n\n"
-        "  --config FILE              read settings from FILE (env CLIPDECK_CONFIG)\n");
+    QString out =
+        QStringLiteral("usage: clipdeck-server [options]\n\n"
+                       "The Clipdeck job server: REST API, job event streams (SSE), uploads, local FFmpeg workers.\n"
+                       "Every option can also be set as an environment variable (CLIPDECK_HEARTBEAT=5 for\n"
+                       "--heartbeat 5) or in a config file (--config FILE, lines 'heartbeat = 5'); flags win over\n"
+                       "the environment, which wins over the file.\n\n"
+                       "  --config FILE              read settings from FILE (env CLIPDECK_CONFIG)\n");
     for (const Option &o : options) {
         QString left = QStringLiteral("  --") + QLatin1StringView(o.key);
         if (o.valueName)

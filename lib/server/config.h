@@ -19,30 +19,30 @@ struct ServerConfig
 {
     QHostAddress address = QHostAddress(QHostAddress::LocalHost); // loopback only, unless asked
     quint16 port = DefaultPort;
-    QString dataDir;     // empty: the XDG data location (QStandardPaths::AppLocalDataLocation)
-    QString tokensFile;  // empty: <dataDir>/tokens, created with a token for "local" when missing
+    QString dataDir;    // empty: the XDG data location (QStandardPaths::AppLocalDataLocation)
+    QString tokensFile; // empty: <dataDir>/tokens, created with a token for "local" when missing
     int heavyWorkers = 1;
     int lightWorkers = 2;
     int heartbeatMs = 15000;
-    int idleTimeoutMs = 300000;          // a stream without an event for this long is closed
+    int idleTimeoutMs = 300000; // a stream without an event for this long is closed
     qint64 maxUploadBytes = qint64(4) << 30;
     qsizetype maxHeaderBytes = 16 * 1024;
     int maxStreamsPerUser = 100;
     QStringList corsOrigins;
-    int history = 500;                   // events kept for replay, per job and per user
+    int history = 500;                     // events kept for replay, per job and per user
     qint64 maxStreamBufferBytes = 1 << 20; // queued bytes past which a stream client is dropped
     int maxConnections = 10000;
     int headerTimeoutMs = 10000;
     int bodyTimeoutMs = 30000;
     int sendTimeoutMs = 60000;
     int keepAliveTimeoutMs = 60000;
-    bool benchPublish = false;           // POST /api/bench/jobs/{id}/publish, for benchmarks only
+    bool benchPublish = false; // POST /api/bench/jobs/{id}/publish, for benchmarks only
 };
 
 struct ConfigRequest
 {
     ServerConfig config;
-    bool help = false;    // print usage() and exit 0
+    bool help = false; // print usage() and exit 0
     bool version = false;
 };
 

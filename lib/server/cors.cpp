@@ -54,7 +54,8 @@ http::Headers CorsPolicy::preflightHeaders(const http::Request &request) const
         return h;
     // Expose-Headers belongs to actual responses only.
     h.removeIf([](const auto &p) { return p.first == "Access-Control-Expose-Headers"; });
-    h.append({QByteArrayLiteral("Access-Control-Allow-Methods"), QByteArrayLiteral("GET, HEAD, POST, DELETE, OPTIONS")});
+    h.append(
+        {QByteArrayLiteral("Access-Control-Allow-Methods"), QByteArrayLiteral("GET, HEAD, POST, DELETE, OPTIONS")});
     h.append({QByteArrayLiteral("Access-Control-Allow-Headers"),
               QByteArrayLiteral("Authorization, Content-Type, Last-Event-ID, X-Filename, Range, Cache-Control")});
     h.append({QByteArrayLiteral("Access-Control-Max-Age"), QByteArrayLiteral("600")});

@@ -12,7 +12,8 @@ Q_LOGGING_CATEGORY(lcBridge, "clipdeck.server.events", QtInfoMsg)
 
 namespace clipdeck::server {
 
-EventBridge::EventBridge(engine::Engine &engine, JobOwners &owners, const JobView &view, StreamHub &hub, QObject *parent)
+EventBridge::EventBridge(engine::Engine &engine, JobOwners &owners, const JobView &view, StreamHub &hub,
+                         QObject *parent)
     : QObject(parent)
 {
     connect(&engine, &engine::Engine::jobUpdated, this, [&owners, &view, &hub](const jobs::Job &job) {

@@ -21,7 +21,8 @@ class EventBridge : public QObject
     Q_OBJECT
 
 public:
-    EventBridge(engine::Engine &engine, JobOwners &owners, const JobView &view, StreamHub &hub, QObject *parent = nullptr);
+    EventBridge(engine::Engine &engine, JobOwners &owners, const JobView &view, StreamHub &hub,
+                QObject *parent = nullptr);
 };
 
 } // namespace clipdeck::server

@@ -16,7 +16,7 @@ class EventRing
 {
 public:
     // coveredFrom: the key before the first event this ring will see.
-    explicit EventRing(quint64 coveredFrom = 0) : m_coveredFrom(coveredFrom) {}
+    explicit EventRing(quint64 coveredFrom = 0) : m_coveredFrom(coveredFrom) { }
 
     // Appends, dropping the oldest events past `capacity`; returns the change in bytes held.
     qint64 append(quint64 key, const QByteArray &bytes, int capacity);

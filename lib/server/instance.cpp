@@ -163,7 +163,9 @@ bool Instance::start()
     if (m_config.benchPublish) {
         p->benchRoutes = std::make_unique<BenchRoutes>(*p->hub, *p->owners);
         p->benchRoutes->install(*p->router);
-        extra = [bench = p->benchRoutes.get()](const QString &user, const QString &id) { return bench->current(user, id); };
+        extra = [bench = p->benchRoutes.get()](const QString &user, const QString &id) {
+            return bench->current(user, id);
+        };
     }
     p->streamRoutes = std::make_unique<StreamRoutes>(*p->hub, *p->jobs, extra);
     p->streamRoutes->install(*p->router);
@@ -196,10 +198,13 @@ bool Instance::start()
         parts->metrics.observeRequest(exchange.label(), status, ms);
         // The path only: a query string may hold an access token.
         qCInfo(lcAccess, "%s %s %d %.2f ms", exchange.request().method().toByteArray().constData(),
-                exchange.request().path().toByteArray().constData(), status, ms);
+               exchange.request().path().toByteArray().constData(), status, ms);
     });
     if (!p->http->listen(m_config.address, m_config.port)) {
-        m_error = QStringLiteral("cannot listen on %1:%2: %3").arg(m_config.address.toString()).arg(m_config.port).arg(p->http->errorString());
+        m_error = QStringLiteral("cannot listen on %1:%2: %3")
+                      .arg(m_config.address.toString())
+                      .arg(m_config.port)
+                      .arg(p->http->errorString());
         return false;
     }
     m_parts = std::move(p);

@@ -42,7 +42,8 @@ bool JobOwners::assign(const QString &jobId, const QString &owner, const QString
     q.addBindValue(owner);
     q.addBindValue(outputDir);
     if (!q.exec()) {
-        qCWarning(lcOwners, "cannot record the owner of job %s: %s", qPrintable(jobId), qPrintable(q.lastError().text()));
+        qCWarning(lcOwners, "cannot record the owner of job %s: %s", qPrintable(jobId),
+                  qPrintable(q.lastError().text()));
         return false;
     }
     m_entries.insert(jobId, Entry{owner, outputDir});
@@ -69,7 +70,8 @@ void JobOwners::forget(const QString &jobId)
     q.prepare(QStringLiteral("DELETE FROM job_owners WHERE job_id = ?"));
     q.addBindValue(jobId);
     if (!q.exec())
-        qCWarning(lcOwners, "cannot forget the owner of job %s: %s", qPrintable(jobId), qPrintable(q.lastError().text()));
+        qCWarning(lcOwners, "cannot forget the owner of job %s: %s", qPrintable(jobId),
+                  qPrintable(q.lastError().text()));
 }
 
 std::unique_ptr<JobOwners::Claim> JobOwners::claimNext(const QString &owner, const QString &outputDir)

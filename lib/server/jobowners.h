@@ -27,7 +27,7 @@ public:
         QString outputDir; // the job's own output folder (removed with the job)
     };
 
-    explicit JobOwners(Database &database) : m_database(database) {}
+    explicit JobOwners(Database &database) : m_database(database) { }
 
     bool load(QString *error);
 
@@ -47,7 +47,7 @@ public:
 
     private:
         friend class JobOwners;
-        explicit Claim(JobOwners &owners) : m_owners(owners) {}
+        explicit Claim(JobOwners &owners) : m_owners(owners) { }
         JobOwners &m_owners;
     };
     [[nodiscard]] std::unique_ptr<Claim> claimNext(const QString &owner, const QString &outputDir);

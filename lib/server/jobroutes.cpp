@@ -38,7 +38,9 @@ void JobRoutes::install(Router &router)
             if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
                 return replyError(call, ApiError(400, codes::InvalidJson,
                                                  parseError.error != QJsonParseError::NoError
-                                                     ? QStringLiteral("The body is not JSON: %1 at offset %2.").arg(parseError.errorString()).arg(parseError.offset)
+                                                     ? QStringLiteral("The body is not JSON: %1 at offset %2.")
+                                                           .arg(parseError.errorString())
+                                                           .arg(parseError.offset)
                                                      : QStringLiteral("The body must be a JSON object.")));
             }
             auto result = m_jobs.submit(call.user, doc.object());
@@ -55,9 +57,12 @@ void JobRoutes::install(Router &router)
             for (const QByteArray &name : filter->split(',')) {
                 const auto status = jobs::statusFromName(QString::fromUtf8(name.trimmed()));
                 if (!status)
-                    return replyError(call, ApiError(400, codes::InvalidStatus,
-                                                     QStringLiteral("Unknown status \"%1\" (pending, running, paused, complete, failed, canceled).")
-                                                         .arg(QString::fromUtf8(name.trimmed()))));
+                    return replyError(
+                        call,
+                        ApiError(400, codes::InvalidStatus,
+                                 QStringLiteral(
+                                     "Unknown status \"%1\" (pending, running, paused, complete, failed, canceled).")
+                                     .arg(QString::fromUtf8(name.trimmed()))));
                 statuses.append(*status);
             }
         }
@@ -75,7 +80,8 @@ void JobRoutes::install(Router &router)
     router.add("GET", QStringLiteral("/api/jobs/{id}"), Router::Access::Token, [this](const Call &call) {
         const auto job = m_jobs.find(call.user, call.params.at(0));
         if (!job)
-            return replyError(call, ApiError(404, codes::NotFound, QStringLiteral("There is no job %1.").arg(call.params.at(0))));
+            return replyError(
+                call, ApiError(404, codes::NotFound, QStringLiteral("There is no job %1.").arg(call.params.at(0))));
         replyJob(call, 200, *job);
     });
 
@@ -113,12 +119,14 @@ void JobRoutes::install(Router &router)
         headers.append({QByteArrayLiteral("Accept-Ranges"), QByteArrayLiteral("bytes")});
         const auto range = parseRange(call.request().header("range"), size);
         if (std::holds_alternative<Unsatisfiable>(range)) {
-            return replyError(call, ApiError(416, codes::RangeNotSatisfiable, QStringLiteral("The file has %1 bytes.").arg(size)),
-                              {{QByteArrayLiteral("Content-Range"), "bytes */" + QByteArray::number(size)}});
+            return replyError(
+                call, ApiError(416, codes::RangeNotSatisfiable, QStringLiteral("The file has %1 bytes.").arg(size)),
+                {{QByteArrayLiteral("Content-Range"), "bytes */" + QByteArray::number(size)}});
         }
         if (const auto *r = std::get_if<ByteRange>(&range)) {
             headers.append({QByteArrayLiteral("Content-Range"), "bytes " + QByteArray::number(r->first) + '-'
-                                                                    + QByteArray::number(r->last) + '/' + QByteArray::number(size)});
+                                                                    + QByteArray::number(r->last) + '/'
+                                                                    + QByteArray::number(size)});
             return call.exchange->respondFile(206, headers, std::move(file), r->first, r->length());
         }
         call.exchange->respondFile(200, headers, std::move(file), 0, size);

@@ -12,7 +12,7 @@ class Router;
 class JobRoutes
 {
 public:
-    explicit JobRoutes(JobService &jobs) : m_jobs(jobs) {}
+    explicit JobRoutes(JobService &jobs) : m_jobs(jobs) { }
     void install(Router &router);
 
 private:

@@ -37,8 +37,7 @@ ApiError fromJobError(const jobs::Error &e)
 JobService::JobService(engine::Engine &engine, JobOwners &owners, MediaStore &media, const JobView &view,
                        QString outputRoot)
     : m_engine(engine), m_owners(owners), m_media(media), m_view(view), m_outputRoot(std::move(outputRoot))
-{
-}
+{ }
 
 bool JobService::owns(const QString &user, const QString &id) const
 {
@@ -66,15 +65,20 @@ std::variant<jobs::Job, ApiError> JobService::submit(const QString &user, const 
                                      QStringLiteral("priority")};
     for (auto it = body.begin(); it != body.end(); ++it) {
         if (!known.contains(it.key()))
-            return ApiError(400, codes::InvalidRequest,
-                            QStringLiteral("Unknown field \"%1\" (a job is {kind, mediaId, params, priority}).").arg(it.key()));
+            return ApiError(
+                400, codes::InvalidRequest,
+                QStringLiteral("Unknown field \"%1\" (a job is {kind, mediaId, params, priority}).").arg(it.key()));
     }
     const QJsonValue kind = body.value(QStringLiteral("kind"));
     if (!kind.isString() || kind.toString().isEmpty())
-        return ApiError(400, codes::InvalidRequest, QStringLiteral("\"kind\" must be a non-empty string (probe, transcode, proxy, thumbnails, scenes, waveform)."));
+        return ApiError(
+            400, codes::InvalidRequest,
+            QStringLiteral(
+                "\"kind\" must be a non-empty string (probe, transcode, proxy, thumbnails, scenes, waveform)."));
     const QJsonValue mediaId = body.value(QStringLiteral("mediaId"));
     if (!mediaId.isString() || mediaId.toString().isEmpty())
-        return ApiError(400, codes::InvalidRequest, QStringLiteral("\"mediaId\" must be the id of uploaded media (POST /api/media)."));
+        return ApiError(400, codes::InvalidRequest,
+                        QStringLiteral("\"mediaId\" must be the id of uploaded media (POST /api/media)."));
     const QJsonValue params = body.value(QStringLiteral("params"));
     if (!params.isUndefined() && !params.isNull() && !params.isObject())
         return ApiError(400, codes::InvalidRequest, QStringLiteral("\"params\" must be an object."));
@@ -83,7 +87,8 @@ std::variant<jobs::Job, ApiError> JobService::submit(const QString &user, const 
     if (!p.isUndefined()) {
         const double d = p.toDouble(std::nan(""));
         if (!p.isDouble() || d != std::floor(d) || std::abs(d) > 1000000)
-            return ApiError(400, codes::InvalidRequest, QStringLiteral("\"priority\" must be a whole number between -1000000 and 1000000."));
+            return ApiError(400, codes::InvalidRequest,
+                            QStringLiteral("\"priority\" must be a whole number between -1000000 and 1000000."));
         priority = int(d);
     }
     const auto media = m_media.find(user, mediaId.toString());
@@ -96,7 +101,8 @@ std::variant<jobs::Job, ApiError> JobService::submit(const QString &user, const 
     QString claimed;
     {
         const auto claim = m_owners.claimNext(user, outputDir);
-        result = m_engine.submit(kind.toString(), m_media.pathOf(*media), params.toObject().toVariantMap(), priority, outputDir);
+        result = m_engine.submit(kind.toString(), m_media.pathOf(*media), params.toObject().toVariantMap(), priority,
+                                 outputDir);
         claimed = claim->jobId();
     }
     if (result.error)

@@ -14,7 +14,9 @@ jobs::Job JobView::forClient(const jobs::Job &job) const
     if (view.error && !job.input.isEmpty()) {
         // Only finished jobs carry an error: the record is looked up for those alone.
         const auto record = m_media.recordForPath(job.input);
-        const QString name = record ? record->name : view.input.isEmpty() ? QStringLiteral("the input file") : view.input;
+        const QString name = record                 ? record->name
+                             : view.input.isEmpty() ? QStringLiteral("the input file")
+                                                    : view.input;
         view.error->message = m_media.withoutServerPath(view.error->message, job.input, name);
     }
     for (jobs::Output &output : view.outputs)
@@ -24,8 +26,8 @@ jobs::Job JobView::forClient(const jobs::Job &job) const
 
 QString JobView::outputUrlPath(const QString &jobId, const QString &name)
 {
-    return QStringLiteral("/api/jobs/") + QString::fromLatin1(QUrl::toPercentEncoding(jobId)) + QStringLiteral("/outputs/")
-           + QString::fromLatin1(QUrl::toPercentEncoding(name));
+    return QStringLiteral("/api/jobs/") + QString::fromLatin1(QUrl::toPercentEncoding(jobId))
+           + QStringLiteral("/outputs/") + QString::fromLatin1(QUrl::toPercentEncoding(name));
 }
 
 } // namespace clipdeck::server

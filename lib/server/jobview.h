@@ -16,7 +16,7 @@ class MediaStore;
 class JobView
 {
 public:
-    explicit JobView(const MediaStore &media) : m_media(media) {}
+    explicit JobView(const MediaStore &media) : m_media(media) { }
 
     jobs::Job forClient(const jobs::Job &job) const;
 

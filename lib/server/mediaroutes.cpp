@@ -29,15 +29,15 @@ struct UploadState
 
 ApiError storageError(const Upload &upload)
 {
-    return ApiError(507, codes::StorageFull, QStringLiteral("The upload could not be stored: %1").arg(upload.errorString()));
+    return ApiError(507, codes::StorageFull,
+                    QStringLiteral("The upload could not be stored: %1").arg(upload.errorString()));
 }
 
 } // namespace
 
 MediaRoutes::MediaRoutes(MediaStore &store, Metrics &metrics, qint64 maxUploadBytes, QObject *parent)
     : QObject(parent), m_store(store), m_metrics(metrics), m_maxUpload(maxUploadBytes)
-{
-}
+{ }
 
 void MediaRoutes::install(Router &router)
 {
@@ -54,12 +54,15 @@ void MediaRoutes::install(Router &router)
         }
         if (!request.hasHeader("transfer-encoding") && !request.hasHeader("content-length")) {
             m_metrics.countUpload(false, 0);
-            return replyError(call, ApiError(411, codes::InvalidRequest, QStringLiteral("An upload needs a Content-Length (or chunked transfer coding).")));
+            return replyError(
+                call, ApiError(411, codes::InvalidRequest,
+                               QStringLiteral("An upload needs a Content-Length (or chunked transfer coding).")));
         }
         // Refused before a byte of the body is read (and before 100 Continue is sent).
         if (request.header("content-length").toLongLong() > m_maxUpload) {
             m_metrics.countUpload(false, 0);
-            return replyError(call, ApiError(413, codes::PayloadTooLarge, QStringLiteral("Uploads are limited to %1 bytes.").arg(m_maxUpload)));
+            return replyError(call, ApiError(413, codes::PayloadTooLarge,
+                                             QStringLiteral("Uploads are limited to %1 bytes.").arg(m_maxUpload)));
         }
         QString error;
         auto state = std::make_shared<UploadState>();
@@ -94,33 +97,34 @@ void MediaRoutes::install(Router &router)
             // Probing reads the file's headers and first packets: off the event loop, so streams
             // never wait for it.
             const QString path = state->upload->partPath();
-            QtConcurrent::run([path] { return media::probe(path); })
-                .then(this, [this, state](const std::variant<media::MediaInfo, media::Error> &result) {
-                    if (!state->call.exchange->isConnected()) {
-                        state->upload.reset(); // the client left: nothing is kept
-                        m_metrics.countUpload(false, 0);
-                        return;
-                    }
-                    if (const auto *failure = std::get_if<media::Error>(&result)) {
-                        m_metrics.countUpload(false, 0);
-                        // FFmpeg's message names the file it read, the server's <id>.part: the
-                        // client knows the file by the name it sent.
-                        const QString message =
-                            m_store.withoutServerPath(failure->message, state->upload->partPath(), state->upload->name());
-                        state->upload.reset();
-                        return replyError(state->call, ApiError(422, failure->code, message));
-                    }
-                    auto committed = m_store.commit(*state->upload, media::toJson(std::get<media::MediaInfo>(result)));
-                    if (const auto *e = std::get_if<ApiError>(&committed)) {
-                        m_metrics.countUpload(false, 0);
-                        state->upload.reset();
-                        return replyError(state->call, *e);
-                    }
-                    const MediaRecord &record = std::get<MediaRecord>(committed);
-                    m_metrics.countUpload(true, record.size);
-                    replyJson(state->call, 201, mediaJson(record),
-                              {{QByteArrayLiteral("Location"), QByteArrayLiteral("/api/media/") + record.id.toUtf8()}});
-                });
+            QtConcurrent::run([path] {
+                return media::probe(path);
+            }).then(this, [this, state](const std::variant<media::MediaInfo, media::Error> &result) {
+                if (!state->call.exchange->isConnected()) {
+                    state->upload.reset(); // the client left: nothing is kept
+                    m_metrics.countUpload(false, 0);
+                    return;
+                }
+                if (const auto *failure = std::get_if<media::Error>(&result)) {
+                    m_metrics.countUpload(false, 0);
+                    // FFmpeg's message names the file it read, the server's <id>.part: the
+                    // client knows the file by the name it sent.
+                    const QString message =
+                        m_store.withoutServerPath(failure->message, state->upload->partPath(), state->upload->name());
+                    state->upload.reset();
+                    return replyError(state->call, ApiError(422, failure->code, message));
+                }
+                auto committed = m_store.commit(*state->upload, media::toJson(std::get<media::MediaInfo>(result)));
+                if (const auto *e = std::get_if<ApiError>(&committed)) {
+                    m_metrics.countUpload(false, 0);
+                    state->upload.reset();
+                    return replyError(state->call, *e);
+                }
+                const MediaRecord &record = std::get<MediaRecord>(committed);
+                m_metrics.countUpload(true, record.size);
+                replyJson(state->call, 201, mediaJson(record),
+                          {{QByteArrayLiteral("Location"), QByteArrayLiteral("/api/media/") + record.id.toUtf8()}});
+            });
         };
         call.exchange->streamBody(m_maxUpload, std::move(reader));
     });
@@ -140,7 +144,8 @@ void MediaRoutes::install(Router &router)
     router.add("GET", QStringLiteral("/api/media/{id}"), Router::Access::Token, [this](const Call &call) {
         const auto record = m_store.find(call.user, call.params.at(0));
         if (!record)
-            return replyError(call, ApiError(404, codes::NotFound, QStringLiteral("There is no media %1.").arg(call.params.at(0))));
+            return replyError(
+                call, ApiError(404, codes::NotFound, QStringLiteral("There is no media %1.").arg(call.params.at(0))));
         replyJson(call, 200, mediaJson(*record));
     });
 }

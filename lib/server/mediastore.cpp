@@ -48,10 +48,8 @@ bool unfitForFileName(char32_t c)
     case QChar::Other_Control:
     case QChar::Other_Format:
     case QChar::Separator_Line:
-    case QChar::Separator_Paragraph:
-        return true;
-    default:
-        return false;
+    case QChar::Separator_Paragraph: return true;
+    default: return false;
     }
 }
 
@@ -112,7 +110,8 @@ bool Upload::finish()
     return true;
 }
 
-MediaStore::MediaStore(Database &database, QString directory) : m_database(database), m_directory(std::move(directory)) {}
+MediaStore::MediaStore(Database &database, QString directory) : m_database(database), m_directory(std::move(directory))
+{ }
 
 bool MediaStore::open(QString *error)
 {
@@ -205,7 +204,8 @@ QString MediaStore::withoutServerPath(QString message, const QString &path, cons
     // must not be replaced inside the words of the message.
     const QString file = info.fileName();
     if (!file.isEmpty() && file != displayName) {
-        const QRegularExpression alone(u"(?<![\\p{L}\\p{N}])"_s + QRegularExpression::escape(file) + u"(?![\\p{L}\\p{N}])"_s,
+        const QRegularExpression alone(u"(?<![\\p{L}\\p{N}])"_s + QRegularExpression::escape(file)
+                                           + u"(?![\\p{L}\\p{N}])"_s,
                                        QRegularExpression::UseUnicodePropertiesOption);
         QString replaced;
         qsizetype from = 0;
@@ -265,7 +265,8 @@ std::variant<MediaRecord, ApiError> MediaStore::commit(Upload &upload, QJsonObje
         return ApiError(500, codes::Internal, QStringLiteral("The upload could not be moved into place."));
     }
     QSqlQuery q(m_database.handle());
-    q.prepare(QStringLiteral("INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     q.addBindValue(r.id);
     q.addBindValue(r.owner);
     q.addBindValue(r.name);

@@ -32,9 +32,9 @@ struct MediaRecord
 {
     QString id;
     QString owner;
-    QString name;     // as uploaded (display only)
-    QString file;     // relative to the media directory: "<id>/<safe name>[.<ext>]", or (stored by
-                      // earlier versions) "<id>" or "<id>.<ext>"
+    QString name; // as uploaded (display only)
+    QString file; // relative to the media directory: "<id>/<safe name>[.<ext>]", or (stored by
+                  // earlier versions) "<id>" or "<id>.<ext>"
     qint64 size = 0;
     QByteArray sha256; // hex
     QByteArray probe;  // compact JSON (lib/media's probe, without the server's path)

@@ -93,11 +93,13 @@ QByteArray Metrics::render(const State &s) const
     sample(out, "clipdeck_events_replayed_total", double(s.hub.eventsReplayed));
     header(out, "clipdeck_snapshots_sent_total", "counter", "Fresh snapshots sent when a stream opened.");
     sample(out, "clipdeck_snapshots_sent_total", double(s.hub.snapshotsSent));
-    header(out, "clipdeck_stream_clients_dropped_total", "counter", "Stream clients dropped for not keeping up (send buffer over the cap, or stalled).");
+    header(out, "clipdeck_stream_clients_dropped_total", "counter",
+           "Stream clients dropped for not keeping up (send buffer over the cap, or stalled).");
     sample(out, "clipdeck_stream_clients_dropped_total", double(s.hub.droppedSlowClients));
     header(out, "clipdeck_stream_disconnects_total", "counter", "Streams whose client went away.");
     sample(out, "clipdeck_stream_disconnects_total", double(s.hub.disconnects));
-    header(out, "clipdeck_streams_idle_closed_total", "counter", "Streams closed for delivering no event within the idle timeout.");
+    header(out, "clipdeck_streams_idle_closed_total", "counter",
+           "Streams closed for delivering no event within the idle timeout.");
     sample(out, "clipdeck_streams_idle_closed_total", double(s.hub.idleClosed));
     header(out, "clipdeck_heartbeats_total", "counter", "Heartbeat comments written.");
     sample(out, "clipdeck_heartbeats_total", double(s.hub.heartbeats));
@@ -105,9 +107,10 @@ QByteArray Metrics::render(const State &s) const
     sample(out, "clipdeck_event_history_bytes", double(s.hub.historyBytes));
 
     header(out, "clipdeck_jobs", "gauge", "Jobs by status.");
-    for (jobs::Status status : {jobs::Status::Pending, jobs::Status::Running, jobs::Status::Paused, jobs::Status::Complete,
-                                jobs::Status::Failed, jobs::Status::Canceled}) {
-        sample(out, "clipdeck_jobs", s.jobsByStatus.value(status), "status=\"" + QByteArray(jobs::statusName(status).data()) + '"');
+    for (jobs::Status status : {jobs::Status::Pending, jobs::Status::Running, jobs::Status::Paused,
+                                jobs::Status::Complete, jobs::Status::Failed, jobs::Status::Canceled}) {
+        sample(out, "clipdeck_jobs", s.jobsByStatus.value(status),
+               "status=\"" + QByteArray(jobs::statusName(status).data()) + '"');
     }
     header(out, "clipdeck_queue_depth", "gauge", "Jobs waiting for a worker.");
     sample(out, "clipdeck_queue_depth", s.jobsByStatus.value(jobs::Status::Pending));
@@ -118,11 +121,14 @@ QByteArray Metrics::render(const State &s) const
     sample(out, "clipdeck_http_bytes_queued", double(s.http.bytesQueued));
     header(out, "clipdeck_http_connections_accepted_total", "counter", "Connections accepted.");
     sample(out, "clipdeck_http_connections_accepted_total", double(s.http.accepted));
-    header(out, "clipdeck_http_connections_rejected_total", "counter", "Connections refused (503) for the connection limit.");
+    header(out, "clipdeck_http_connections_rejected_total", "counter",
+           "Connections refused (503) for the connection limit.");
     sample(out, "clipdeck_http_connections_rejected_total", double(s.http.rejectedOverLimit));
-    header(out, "clipdeck_http_timeouts_total", "counter", "Connections closed by a timeout (slow or stalled clients).");
+    header(out, "clipdeck_http_timeouts_total", "counter",
+           "Connections closed by a timeout (slow or stalled clients).");
     sample(out, "clipdeck_http_timeouts_total", double(s.http.timedOut));
-    header(out, "clipdeck_http_bad_requests_total", "counter", "Requests refused by the HTTP layer (malformed, over a limit).");
+    header(out, "clipdeck_http_bad_requests_total", "counter",
+           "Requests refused by the HTTP layer (malformed, over a limit).");
     sample(out, "clipdeck_http_bad_requests_total", double(s.http.badRequests));
 
     header(out, "clipdeck_uploads_total", "counter", "Uploads, stored or rejected.");
@@ -139,7 +145,8 @@ QByteArray Metrics::render(const State &s) const
         quint64 cumulative = 0;
         for (qsizetype i = 0; i < buckets.size(); ++i) {
             cumulative += it->counts.value(i);
-            sample(out, "clipdeck_http_request_duration_seconds_bucket", double(cumulative), route + ",le=\"" + number(buckets.at(i)) + '"');
+            sample(out, "clipdeck_http_request_duration_seconds_bucket", double(cumulative),
+                   route + ",le=\"" + number(buckets.at(i)) + '"');
         }
         sample(out, "clipdeck_http_request_duration_seconds_bucket", double(it->count), route + ",le=\"+Inf\"");
         sample(out, "clipdeck_http_request_duration_seconds_sum", it->sum, route);

@@ -36,7 +36,7 @@ private:
     {
         QList<quint64> counts; // per bucket, not cumulative
         quint64 count = 0;
-        double sum = 0;        // seconds
+        double sum = 0; // seconds
     };
     QMap<QByteArray, Histogram> m_latency;
     QMap<std::pair<QByteArray, int>, quint64> m_responses;

@@ -15,8 +15,10 @@ struct ByteRange
     qint64 last = 0;  // inclusive
     qint64 length() const { return last - first + 1; }
 };
-struct WholeFile {};
-struct Unsatisfiable {}; // 416
+struct WholeFile
+{ };
+struct Unsatisfiable
+{ }; // 416
 
 std::variant<WholeFile, ByteRange, Unsatisfiable> parseRange(QByteArrayView header, qint64 size);
 

@@ -92,7 +92,8 @@ void Router::dispatch(const http::ExchangePtr &exchange) const
         exchange->setLabel(QByteArrayLiteral("OPTIONS"));
         if (CorsPolicy::isPreflight(request)) {
             if (!m_cors.allows(request.header("origin"))) {
-                replyError(call, ApiError(403, codes::OriginNotAllowed, QStringLiteral("This origin may not use the API.")));
+                replyError(call,
+                           ApiError(403, codes::OriginNotAllowed, QStringLiteral("This origin may not use the API.")));
                 return;
             }
             exchange->respond(204, m_cors.preflightHeaders(request));
@@ -107,13 +108,17 @@ void Router::dispatch(const http::ExchangePtr &exchange) const
     if (!found) {
         if (allowed.isEmpty()) {
             exchange->setLabel(QByteArrayLiteral("unmatched"));
-            replyError(call, ApiError(404, codes::NotFound, QStringLiteral("There is nothing at %1.").arg(QString::fromUtf8(request.path()))));
+            replyError(call,
+                       ApiError(404, codes::NotFound,
+                                QStringLiteral("There is nothing at %1.").arg(QString::fromUtf8(request.path()))));
         } else {
             exchange->setLabel(QByteArrayLiteral("unmatched"));
             if (allowed.contains("GET"))
                 allowed.append("HEAD");
             allowed.append("OPTIONS");
-            replyError(call, ApiError(405, codes::MethodNotAllowed, QStringLiteral("%1 is not allowed here.").arg(QString::fromLatin1(method))),
+            replyError(call,
+                       ApiError(405, codes::MethodNotAllowed,
+                                QStringLiteral("%1 is not allowed here.").arg(QString::fromLatin1(method))),
                        {{QByteArrayLiteral("Allow"), allowed.join(", ")}});
         }
         return;
@@ -123,12 +128,14 @@ void Router::dispatch(const http::ExchangePtr &exchange) const
     if (found->access != Access::Public) {
         const AuthResult auth = m_auth.authenticate(request, found->access == Access::StreamToken);
         if (!auth.user) {
-            const QByteArray challenge = auth.presented ? QByteArrayLiteral("Bearer realm=\"clipdeck\", error=\"invalid_token\"")
-                                                        : QByteArrayLiteral("Bearer realm=\"clipdeck\"");
+            const QByteArray challenge = auth.presented
+                                             ? QByteArrayLiteral("Bearer realm=\"clipdeck\", error=\"invalid_token\"")
+                                             : QByteArrayLiteral("Bearer realm=\"clipdeck\"");
             replyError(call,
                        ApiError(401, codes::Unauthorized,
-                                auth.presented ? QStringLiteral("The access token is not valid.")
-                                               : QStringLiteral("This needs an access token (Authorization: Bearer TOKEN).")),
+                                auth.presented
+                                    ? QStringLiteral("The access token is not valid.")
+                                    : QStringLiteral("This needs an access token (Authorization: Bearer TOKEN).")),
                        {{QByteArrayLiteral("WWW-Authenticate"), challenge}});
             return;
         }

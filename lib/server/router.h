@@ -24,9 +24,9 @@ struct ApiError;
 struct Call
 {
     http::ExchangePtr exchange;
-    QString user;          // who is calling (empty on public routes)
-    QStringList params;    // the pattern's {placeholders}, percent-decoded, in order
-    http::Headers cors;    // CORS headers for this request's origin: every response carries them
+    QString user;       // who is calling (empty on public routes)
+    QStringList params; // the pattern's {placeholders}, percent-decoded, in order
+    http::Headers cors; // CORS headers for this request's origin: every response carries them
 
     const http::Request &request() const { return exchange->request(); }
 };
@@ -46,7 +46,7 @@ public:
     };
     using Handler = std::function<void(const Call &)>;
 
-    Router(const Authenticator &auth, const CorsPolicy &cors) : m_auth(auth), m_cors(cors) {}
+    Router(const Authenticator &auth, const CorsPolicy &cors) : m_auth(auth), m_cors(cors) { }
 
     void add(const QByteArray &method, const QString &pattern, Access access, Handler handler);
     // The http::Server handler.
@@ -59,7 +59,7 @@ private:
         QStringList segments; // "{...}" for placeholders
         Access access;
         Handler handler;
-        QByteArray label;     // "GET /api/jobs/{id}" for metrics
+        QByteArray label; // "GET /api/jobs/{id}" for metrics
     };
     static bool matches(const Route &route, const QList<QString> &segments, QStringList *params);
 

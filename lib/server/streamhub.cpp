@@ -56,8 +56,8 @@ qint64 monotonicMs()
 struct StreamHub::Subscriber : http::DeadlineWheel::Entry
 {
     http::ExchangePtr exchange;
-    QString key;  // job id (job stream) or user (user stream)
-    QString user; // whose stream it is
+    QString key;        // job id (job stream) or user (user stream)
+    QString user;       // whose stream it is
     qint64 lastSeq = 0; // job streams: the highest seq sent
     qint64 lastEventMs = 0;
     qint64 lastWriteMs = 0;
@@ -162,7 +162,8 @@ void StreamHub::appendJobHistory(const QString &jobId, JobChannel &channel, qint
     }
 }
 
-void StreamHub::publish(const QString &jobId, const QString &owner, qint64 seq, bool terminal, const EventEncoder &encode)
+void StreamHub::publish(const QString &jobId, const QString &owner, qint64 seq, bool terminal,
+                        const EventEncoder &encode)
 {
     ++m_counters.eventsPublished;
     const qint64 t = now();

@@ -47,12 +47,12 @@ namespace clipdeck::server {
 struct HubSettings
 {
     int heartbeatMs = 15000;
-    int idleTimeoutMs = 300000;   // no event delivered for this long: the stream is closed
+    int idleTimeoutMs = 300000; // no event delivered for this long: the stream is closed
     qint64 maxQueuedBytes = 1 << 20;
     int maxStreamsPerUser = 100;
-    int history = 500;            // events kept per job and per user
+    int history = 500;                            // events kept per job and per user
     qint64 historyBudgetBytes = qint64(64) << 20; // all job histories together
-    int retryMs = 2000;           // the retry: hint of the preamble
+    int retryMs = 2000;                           // the retry: hint of the preamble
 };
 
 // Encodes a job's event (SSE wire format) with the given event id.
@@ -73,9 +73,9 @@ struct HubCounters
     int openUserStreams = 0;
     quint64 streamsOpened = 0;
     quint64 eventsPublished = 0;
-    quint64 eventsDelivered = 0;   // live events written to streams
-    quint64 eventsReplayed = 0;    // from history after a Last-Event-ID
-    quint64 snapshotsSent = 0;     // fresh snapshots on connect
+    quint64 eventsDelivered = 0;    // live events written to streams
+    quint64 eventsReplayed = 0;     // from history after a Last-Event-ID
+    quint64 snapshotsSent = 0;      // fresh snapshots on connect
     quint64 droppedSlowClients = 0; // send buffer over the cap, or output stalled
     quint64 disconnects = 0;        // the client left (or the connection broke)
     quint64 idleClosed = 0;
@@ -105,7 +105,8 @@ public:
                          const std::optional<QByteArray> &lastEventId, const Snapshot &current);
     // Opens a user stream; `snapshots` is read only when the client needs fresh snapshots.
     Opened openUserStream(const http::ExchangePtr &exchange, const http::Headers &headers, const QString &user,
-                          const std::optional<QByteArray> &lastEventId, const std::function<QList<Snapshot>()> &snapshots);
+                          const std::optional<QByteArray> &lastEventId,
+                          const std::function<QList<Snapshot>()> &snapshots);
 
     // Shutting down: every stream gets a final comment and is ended.
     void shutdown();

@@ -18,13 +18,14 @@ std::optional<QByteArray> lastEventId(const http::Request &request)
 void replyOpened(const Call &call, StreamHub::Opened opened)
 {
     switch (opened) {
-    case StreamHub::Opened::Streaming:
-        return;
+    case StreamHub::Opened::Streaming: return;
     case StreamHub::Opened::NoContent:
         // The client has the terminal event already; 204 tells a browser to stop reconnecting.
         return replyEmpty(call, 204);
     case StreamHub::Opened::TooManyStreams:
-        return replyError(call, ApiError(429, codes::TooManyStreams, QStringLiteral("Too many open streams for this user; close one first.")),
+        return replyError(call,
+                          ApiError(429, codes::TooManyStreams,
+                                   QStringLiteral("Too many open streams for this user; close one first.")),
                           {{QByteArrayLiteral("Retry-After"), QByteArrayLiteral("5")}});
     }
 }
@@ -40,7 +41,8 @@ void StreamRoutes::install(Router &router)
             current = m_extra(call.user, id);
         if (!current)
             return replyError(call, ApiError(404, codes::NotFound, QStringLiteral("There is no job %1.").arg(id)));
-        replyOpened(call, m_hub.openJobStream(call.exchange, call.cors, call.user, lastEventId(call.request()), *current));
+        replyOpened(call,
+                    m_hub.openJobStream(call.exchange, call.cors, call.user, lastEventId(call.request()), *current));
     });
 
     router.add("GET", QStringLiteral("/api/events"), Router::Access::StreamToken, [this](const Call &call) {

@@ -23,7 +23,9 @@ public:
     // Finds a job the caller may stream that the job service does not know (the bench hook's).
     using ExtraLookup = std::function<std::optional<Snapshot>(const QString &user, const QString &jobId)>;
 
-    StreamRoutes(StreamHub &hub, const JobService &jobs, ExtraLookup extra = {}) : m_hub(hub), m_jobs(jobs), m_extra(std::move(extra)) {}
+    StreamRoutes(StreamHub &hub, const JobService &jobs, ExtraLookup extra = {})
+        : m_hub(hub), m_jobs(jobs), m_extra(std::move(extra))
+    { }
     void install(Router &router);
 
 private:

@@ -15,7 +15,7 @@ class Router;
 class SystemRoutes
 {
 public:
-    explicit SystemRoutes(std::function<QByteArray()> renderMetrics) : m_renderMetrics(std::move(renderMetrics)) {}
+    explicit SystemRoutes(std::function<QByteArray()> renderMetrics) : m_renderMetrics(std::move(renderMetrics)) { }
     void install(Router &router);
 
 private:

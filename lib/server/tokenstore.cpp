@@ -30,9 +30,9 @@ bool validToken(QByteArrayView t)
 bool validUser(QByteArrayView u)
 {
     return !u.isEmpty() && u.size() <= 64 && std::all_of(u.begin(), u.end(), [](char c) {
-               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
-                      || c == '_' || c == '@';
-           });
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+               || c == '_' || c == '@';
+    });
 }
 
 } // namespace
@@ -59,11 +59,15 @@ bool TokenStore::load(const QString &path)
             return false;
         }
         if (!validToken(parts.at(0))) {
-            m_error = QStringLiteral("%1:%2: a token needs at least 16 characters of A-Z a-z 0-9 - . _ ~ + / =").arg(path).arg(lineNumber);
+            m_error = QStringLiteral("%1:%2: a token needs at least 16 characters of A-Z a-z 0-9 - . _ ~ + / =")
+                          .arg(path)
+                          .arg(lineNumber);
             return false;
         }
         if (!validUser(parts.at(1))) {
-            m_error = QStringLiteral("%1:%2: a user name is 1 to 64 characters of A-Z a-z 0-9 - . _ @").arg(path).arg(lineNumber);
+            m_error = QStringLiteral("%1:%2: a user name is 1 to 64 characters of A-Z a-z 0-9 - . _ @")
+                          .arg(path)
+                          .arg(lineNumber);
             return false;
         }
         const QByteArray key = digest(parts.at(0));

@@ -8,8 +8,7 @@ namespace {
 
 bool isSingleLine(QByteArrayView value)
 {
-    return std::none_of(value.begin(), value.end(),
-                        [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+    return std::none_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 // "name: value", or a bare "name:" for an empty value. The space is always written before a

@@ -11,10 +11,10 @@ namespace clipdeck::sse {
 // an id present but empty resets the client's last event ID.
 struct OutgoingEvent
 {
-    QByteArrayView data;                 // UTF-8; split on CR, LF and CRLF into data lines
-    std::optional<QByteArrayView> id;    // must not contain CR, LF or NUL
-    QByteArrayView type;                 // empty means the default "message"; no CR, LF, NUL
-    std::optional<int> retryMs;          // reconnection time hint, >= 0
+    QByteArrayView data;              // UTF-8; split on CR, LF and CRLF into data lines
+    std::optional<QByteArrayView> id; // must not contain CR, LF or NUL
+    QByteArrayView type;              // empty means the default "message"; no CR, LF, NUL
+    std::optional<int> retryMs;       // reconnection time hint, >= 0
 };
 
 // Appends the event in wire format to out, ending with the blank line that dispatches it.

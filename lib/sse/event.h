@@ -8,8 +8,8 @@ namespace clipdeck::sse {
 struct Event
 {
     QString type = QStringLiteral("message"); // "message" when the stream named none
-    QString data;                              // data lines joined with LF, last LF removed
-    QString lastEventId;                       // the last event ID buffer when dispatched
+    QString data;                             // data lines joined with LF, last LF removed
+    QString lastEventId;                      // the last event ID buffer when dispatched
 
     friend bool operator==(const Event &, const Event &) = default;
 };

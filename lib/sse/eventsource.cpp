@@ -156,8 +156,7 @@ struct EventSource::Private
     QTimer healthyTimer;
 };
 
-EventSource::Private::Private(EventSource *q)
-    : q(q)
+EventSource::Private::Private(EventSource *q) : q(q)
 {
     reconnectTimer.setSingleShot(true);
     readTimer.setSingleShot(true);
@@ -360,10 +359,9 @@ void EventSource::Private::onMetaDataChanged()
     }
     const QByteArray contentType = reply->rawHeader("Content-Type");
     if (!isEventStream(contentType)) {
-        fail(contentType.isEmpty()
-                 ? EventSource::tr("the response has no content type (expected text/event-stream)")
-                 : EventSource::tr("unexpected content type \"%1\" (expected text/event-stream)")
-                       .arg(QString::fromLatin1(contentType)),
+        fail(contentType.isEmpty() ? EventSource::tr("the response has no content type (expected text/event-stream)")
+                                   : EventSource::tr("unexpected content type \"%1\" (expected text/event-stream)")
+                                         .arg(QString::fromLatin1(contentType)),
              status);
         return;
     }
@@ -468,7 +466,13 @@ void EventSource::Private::onFinished()
     if (feeding) {
         // Finished inside a nested event loop of one of our handlers: handle it afterwards.
         const quint64 gen = generation;
-        QMetaObject::invokeMethod(q, [this, gen] { if (gen == generation) onFinished(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            q,
+            [this, gen] {
+                if (gen == generation)
+                    onFinished();
+            },
+            Qt::QueuedConnection);
         return;
     }
     if (streaming) {
@@ -607,14 +611,9 @@ void EventSource::Private::closeForGood()
 
 // ---------------------------------------------------------------------------------------------
 
-EventSource::EventSource(QObject *parent)
-    : QObject(parent)
-    , d(std::make_unique<Private>(this))
-{
-}
+EventSource::EventSource(QObject *parent) : QObject(parent), d(std::make_unique<Private>(this)) { }
 
-EventSource::EventSource(const QUrl &url, QObject *parent)
-    : EventSource(parent)
+EventSource::EventSource(const QUrl &url, QObject *parent) : EventSource(parent)
 {
     d->url = url;
 }

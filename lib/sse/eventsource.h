@@ -33,7 +33,8 @@ class EventSource : public QObject
     Q_PROPERTY(QByteArray body READ body WRITE setBody NOTIFY configurationChanged)
     Q_PROPERTY(QVariantMap headers READ headers WRITE setHeaders NOTIFY configurationChanged)
     Q_PROPERTY(QString lastEventId READ lastEventId WRITE setLastEventId NOTIFY lastEventIdChanged)
-    Q_PROPERTY(int initialReconnectDelay READ initialReconnectDelay WRITE setInitialReconnectDelay NOTIFY configurationChanged)
+    Q_PROPERTY(
+        int initialReconnectDelay READ initialReconnectDelay WRITE setInitialReconnectDelay NOTIFY configurationChanged)
     Q_PROPERTY(int maxReconnectDelay READ maxReconnectDelay WRITE setMaxReconnectDelay NOTIFY configurationChanged)
     Q_PROPERTY(double backoffMultiplier READ backoffMultiplier WRITE setBackoffMultiplier NOTIFY configurationChanged)
     Q_PROPERTY(double jitter READ jitter WRITE setJitter NOTIFY configurationChanged)
@@ -70,11 +71,11 @@ public:
     void setUrl(const QUrl &url);
     ReadyState readyState() const;
 
-    QByteArray method() const;             // "GET" unless set
+    QByteArray method() const; // "GET" unless set
     void setMethod(const QByteArray &method);
-    QByteArray body() const;               // sent with every attempt when not empty
+    QByteArray body() const; // sent with every attempt when not empty
     void setBody(const QByteArray &body);
-    QVariantMap headers() const;           // name -> value (string) of the custom headers
+    QVariantMap headers() const; // name -> value (string) of the custom headers
     void setHeaders(const QVariantMap &headers);
     void setRawHeader(const QByteArray &name, const QByteArray &value); // empty value removes it
 
@@ -93,7 +94,7 @@ public:
     double backoffMultiplier() const;
     void setBackoffMultiplier(double multiplier); // >= 1
     double jitter() const;
-    void setJitter(double fraction);              // 0..1
+    void setJitter(double fraction); // 0..1
     int healthyAfter() const;
     void setHealthyAfter(int milliseconds);
 

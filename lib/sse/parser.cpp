@@ -179,8 +179,8 @@ const char *findLineEndScalar(const char *from, const char *end)
     const __m128i cr = _mm_set1_epi8('\r');
     for (; end - from >= 16; from += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(from));
-        if (const unsigned mask = unsigned(
-                _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)))))
+        if (const unsigned mask =
+                unsigned(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)))))
             return from + std::countr_zero(mask);
     }
 #endif
@@ -196,8 +196,8 @@ __attribute__((target("avx2"))) const char *findLineEndAvx2(const char *from, co
     const __m256i cr = _mm256_set1_epi8('\r');
     for (; end - from >= 32; from += 32) {
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(from));
-        if (const unsigned mask = unsigned(
-                _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr)))))
+        if (const unsigned mask =
+                unsigned(_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr)))))
             return from + std::countr_zero(mask);
     }
     return findLineEndScalar(from, end);
@@ -327,8 +327,8 @@ struct Parser::State
     const char *dataView = nullptr;
     qsizetype dataViewSize = 0;
 
-    std::string type;             // the event type buffer
-    std::string id;               // the last event ID buffer
+    std::string type; // the event type buffer
+    std::string id;   // the last event ID buffer
     // The event handed to callbacks is reused (see decodeUtf8) and doubles as the decoded
     // state: event.lastEventId is the last event ID string, event.type decodes eventTypeBytes
     // (empty for "message"), so an unchanged id or type costs nothing.
@@ -339,10 +339,10 @@ struct Parser::State
     // here until it returns.
     std::optional<QString> deferredId;
     const QString messageType = QStringLiteral("message");
-    QString comment;              // reused like event
+    QString comment; // reused like event
 
-    int bom = 0;                  // bytes of a leading BOM matched so far, or BomSettled
-    bool skipLF = false;          // the last chunk ended in CR: a leading LF completes a CRLF
+    int bom = 0;         // bytes of a leading BOM matched so far, or BomSettled
+    bool skipLF = false; // the last chunk ended in CR: a leading LF completes a CRLF
     bool failed = false;
     QString errorString;
 
@@ -355,7 +355,7 @@ struct Parser::State
 
     bool hasData() const { return dataView || !data.empty(); }
 
-    template<typename Callback, typename... Args>
+    template <typename Callback, typename... Args>
     bool invoke(const Callback &callback, Args &&...args)
     {
         const quint64 before = generation;
@@ -402,8 +402,8 @@ struct Parser::State
 
     bool lineTooLong()
     {
-        return fail(QStringLiteral("event stream line longer than the maximum event size (%1 bytes)")
-                        .arg(maxEventSize));
+        return fail(
+            QStringLiteral("event stream line longer than the maximum event size (%1 bytes)").arg(maxEventSize));
     }
 
     void materializeDataView()
@@ -492,16 +492,14 @@ struct Parser::State
         materializeDataView();
         // Already buffered (with one LF per line) plus this line is the joined data's size.
         if (qsizetype(data.size() - dataSkip) + size > maxEventSize) {
-            return fail(QStringLiteral("event data larger than the maximum event size (%1 bytes)")
-                            .arg(maxEventSize));
+            return fail(QStringLiteral("event data larger than the maximum event size (%1 bytes)").arg(maxEventSize));
         }
         data.append(value, size_t(size));
         data.push_back('\n');
         return true;
     }
 
-    bool processField(const char *name, qsizetype nameSize, const char *value, qsizetype size,
-                      bool inChunk)
+    bool processField(const char *name, qsizetype nameSize, const char *value, qsizetype size, bool inChunk)
     {
         switch (nameSize) {
         case 2:
@@ -529,8 +527,7 @@ struct Parser::State
                     return invoke(callbacks.retry, int(ms));
             }
             break;
-        default:
-            break;
+        default: break;
         }
         return true;
     }
@@ -625,8 +622,7 @@ struct Parser::State
     }
 };
 
-Parser::Parser(Callbacks callbacks)
-    : d(std::make_unique<State>())
+Parser::Parser(Callbacks callbacks) : d(std::make_unique<State>())
 {
     d->callbacks = std::move(callbacks);
 }

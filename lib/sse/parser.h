@@ -28,7 +28,7 @@ public:
         std::function<void(const Event &)> event;
         // optional: a line starting with ':'; text is the rest, minus one leading space
         std::function<void(QStringView text)> comment;
-        std::function<void(int milliseconds)> retry;    // optional: a valid retry field
+        std::function<void(int milliseconds)> retry; // optional: a valid retry field
     };
 
     explicit Parser(Callbacks callbacks = {});

@@ -115,8 +115,8 @@ void tst_DesktopIntegration::notifiesCompleteAndFailed()
     QCOMPARE(bad.body, u"The disk is full."_s);
     QCOMPARE(bad.hints.value(u"urgency"_s).toInt(), 2);
     // Nothing more comes (the canceled one, the one seen finished): one round trip to be sure.
-    QDBusConnection::sessionBus().call(QDBusMessage::createMethodCall(u"org.freedesktop.DBus"_s, u"/org/freedesktop/DBus"_s,
-                                                                      u"org.freedesktop.DBus"_s, u"GetId"_s));
+    QDBusConnection::sessionBus().call(QDBusMessage::createMethodCall(
+        u"org.freedesktop.DBus"_s, u"/org/freedesktop/DBus"_s, u"org.freedesktop.DBus"_s, u"GetId"_s));
     QCoreApplication::processEvents();
     QCOMPARE(m_service.received.size(), 2);
 }
@@ -145,7 +145,8 @@ void tst_DesktopIntegration::taskbarFollowsOverallProgress()
     emit source.jobUpdated(makeJob(u"a"_s, 2, Status::Complete, 100));
     emit source.jobUpdated(makeJob(u"b"_s, 2, Status::Complete, 100));
     model.flush();
-    QTRY_VERIFY_WITH_TIMEOUT(m_listener.updates.last().properties.value(u"progress-visible"_s).toBool() == false, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_listener.updates.last().properties.value(u"progress-visible"_s).toBool() == false,
+                             10000);
     last = m_listener.updates.last();
     QCOMPARE(last.properties.value(u"count-visible"_s).toBool(), false);
 

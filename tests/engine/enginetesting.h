@@ -122,7 +122,10 @@ inline QString checkStream(const QList<Job> &events)
         return QStringLiteral("no events");
     for (qsizetype i = 0; i < events.size(); ++i) {
         const Job &j = events[i];
-        const QString at = QStringLiteral("event %1 (seq %2, %3): ").arg(i).arg(j.seq).arg(QString(clipdeck::jobs::statusName(j.status)));
+        const QString at = QStringLiteral("event %1 (seq %2, %3): ")
+                               .arg(i)
+                               .arg(j.seq)
+                               .arg(QString(clipdeck::jobs::statusName(j.status)));
         // Every snapshot survives its own wire format.
         const auto decoded = clipdeck::jobs::decodeJob(clipdeck::jobs::encodeJob(j));
         if (!decoded.job || !(*decoded.job == j))
@@ -141,7 +144,8 @@ inline QString checkStream(const QList<Job> &events)
         } else if (j.attempt != prev.attempt) {
             return at + QStringLiteral("changes attempt without a terminal event");
         }
-        if (!prev.isTerminal() && j.status == Status::Running && prev.status == Status::Running && j.progress < prev.progress)
+        if (!prev.isTerminal() && j.status == Status::Running && prev.status == Status::Running
+            && j.progress < prev.progress)
             return at + QStringLiteral("progress went back from %1 to %2").arg(prev.progress).arg(j.progress);
         if (j.updatedAt < prev.updatedAt)
             return at + QStringLiteral("updatedAt went back");

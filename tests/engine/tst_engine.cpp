@@ -349,7 +349,8 @@ private slots:
         Engine engine(settings());
         EventLog log(engine);
         QVERIFY(engine.open());
-        const auto r = engine.submit(QStringLiteral("thumbnails"), fixtures::zeroByteFile(), {}, 0, outDir(QStringLiteral("rf")));
+        const auto r =
+            engine.submit(QStringLiteral("thumbnails"), fixtures::zeroByteFile(), {}, 0, outDir(QStringLiteral("rf")));
         QVERIFY(r.job);
         const QString id = r.job->id;
         QTRY_VERIFY_WITH_TIMEOUT(log.isTerminal(id), JobTimeoutMs);
@@ -429,15 +430,18 @@ private slots:
         const JobSpec spec = shortJob();
         QStringList names;
         QHash<QString, QString> nameOf;
-        for (const auto &[name, priority] : {std::pair{"low-1", 0}, {"high-1", 5}, {"mid", 1}, {"high-2", 5}, {"low-2", 0}}) {
-            const auto r = engine.submit(spec.kind, spec.input, spec.params, priority, outDir(QString::fromLatin1(name)));
+        for (const auto &[name, priority] :
+             {std::pair{"low-1", 0}, {"high-1", 5}, {"mid", 1}, {"high-2", 5}, {"low-2", 0}}) {
+            const auto r =
+                engine.submit(spec.kind, spec.input, spec.params, priority, outDir(QString::fromLatin1(name)));
             QVERIFY(r.job);
             nameOf.insert(r.job->id, QString::fromLatin1(name));
         }
         QStringList started;
         log.onEvent = [&](const Job &j) {
             const QList<Job> events = log.of(j.id); // this one included
-            if (j.status == Status::Running && events.size() >= 2 && events[events.size() - 2].status != Status::Running)
+            if (j.status == Status::Running && events.size() >= 2
+                && events[events.size() - 2].status != Status::Running)
                 started.append(nameOf.value(j.id));
         };
         engine.setConcurrency(1, 1); // at run time: one at a time from here on
@@ -521,7 +525,8 @@ private slots:
         QTest::newRow("text named .mp4") << fixtures::textFileNamedMp4() << QStringList{QStringLiteral("not_media")};
         QTest::newRow("random bytes") << fixtures::randomBytesFile() << QStringList{QStringLiteral("not_media")};
         // A clip cut short loses its index (moov) or its data: either is a fair description.
-        QTest::newRow("truncated") << fixtures::truncatedClip() << QStringList{QStringLiteral("corrupt_stream"), QStringLiteral("not_media")};
+        QTest::newRow("truncated") << fixtures::truncatedClip()
+                                   << QStringList{QStringLiteral("corrupt_stream"), QStringLiteral("not_media")};
     }
 
     void brokenInputs()
@@ -541,7 +546,8 @@ private slots:
             const Job last = *log.last(r.job->id);
             QVERIFY2(checkStream(log.of(r.job->id)).isEmpty(), qPrintable(checkStream(log.of(r.job->id))));
             QCOMPARE(last.status, Status::Failed);
-            QVERIFY2(codes.contains(last.error->code), qPrintable(kind + QStringLiteral(": ") + last.error->code + QStringLiteral(": ") + last.error->message));
+            QVERIFY2(codes.contains(last.error->code), qPrintable(kind + QStringLiteral(": ") + last.error->code
+                                                                  + QStringLiteral(": ") + last.error->message));
             QVERIFY(!last.error->message.isEmpty());
             QVERIFY(last.outputs.isEmpty());
         }
@@ -558,7 +564,8 @@ private slots:
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
         const JobSpec spec = shortJob();
-        const auto r = engine.submit(spec.kind, spec.input, spec.params, 0, blocker.fileName() + QStringLiteral("/out"));
+        const auto r =
+            engine.submit(spec.kind, spec.input, spec.params, 0, blocker.fileName() + QStringLiteral("/out"));
         QVERIFY(r.job);
         QTRY_VERIFY_WITH_TIMEOUT(log.isTerminal(r.job->id), JobTimeoutMs);
         QCOMPARE(log.last(r.job->id)->status, Status::Failed);
@@ -619,7 +626,10 @@ private slots:
     }
 
 private:
-    QString m_dirlessPath() const { return QDir::tempPath() + QStringLiteral("/clipdeck-no-such-dir/no-such-clip.mp4"); }
+    QString m_dirlessPath() const
+    {
+        return QDir::tempPath() + QStringLiteral("/clipdeck-no-such-dir/no-such-clip.mp4");
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEngine)

@@ -124,7 +124,8 @@ private slots:
         const QVariantList outputs = model.index(0).data(JobModel::OutputsRole).toList();
         QVERIFY(!outputs.isEmpty());
         for (const QVariant &o : outputs)
-            QVERIFY2(QFileInfo(o.toMap().value(u"path"_s).toString()).isFile(), qPrintable(o.toMap().value(u"path"_s).toString()));
+            QVERIFY2(QFileInfo(o.toMap().value(u"path"_s).toString()).isFile(),
+                     qPrintable(o.toMap().value(u"path"_s).toString()));
         model.flush();
         QCOMPARE(model.activeCount(), 0);
         QCOMPARE(model.overallProgress(), -1.0);

@@ -99,9 +99,11 @@ private slots:
             JobStore store(QStringLiteral("t1"));
             QVERIFY2(store.open(dbPath()), qPrintable(store.errorString()));
             QVERIFY(store.isOpen());
-            QVERIFY(store.save(StoredJob{sampleJob(QStringLiteral("b"), Status::Pending), QStringLiteral("/out/b"), 2}));
-            QVERIFY(store.save(QList<StoredJob>{StoredJob{sampleJob(QStringLiteral("a"), Status::Complete), QStringLiteral("/out/a"), 1},
-                                                StoredJob{sampleJob(QStringLiteral("c"), Status::Failed), QStringLiteral("/out/c"), 3}}));
+            QVERIFY(
+                store.save(StoredJob{sampleJob(QStringLiteral("b"), Status::Pending), QStringLiteral("/out/b"), 2}));
+            QVERIFY(store.save(QList<StoredJob>{
+                StoredJob{sampleJob(QStringLiteral("a"), Status::Complete), QStringLiteral("/out/a"), 1},
+                StoredJob{sampleJob(QStringLiteral("c"), Status::Failed), QStringLiteral("/out/c"), 3}}));
             // Replacing keeps one row.
             Job b2 = sampleJob(QStringLiteral("b"), Status::Running);
             b2.seq = 6;
@@ -166,7 +168,8 @@ private slots:
         {
             JobStore store(QStringLiteral("u1"));
             QVERIFY(store.open(dbPath()));
-            QVERIFY(store.save(StoredJob{sampleJob(QStringLiteral("good"), Status::Complete), QStringLiteral("/o"), 1}));
+            QVERIFY(
+                store.save(StoredJob{sampleJob(QStringLiteral("good"), Status::Complete), QStringLiteral("/o"), 1}));
             QVERIFY(store.save(StoredJob{sampleJob(QStringLiteral("bad"), Status::Complete), QStringLiteral("/o"), 2}));
         }
         sqlValue(dbPath(), QStringLiteral("UPDATE jobs SET snapshot = '{\"v\":1,\"jobId\":\"bad\"' WHERE id = 'bad'"));
@@ -177,7 +180,8 @@ private slots:
         QCOMPARE(loaded.size(), 1);
         QCOMPARE(loaded[0].job.id, QStringLiteral("good"));
         QCOMPARE(warnings.size(), 1);
-        QVERIFY2(warnings[0].contains(QStringLiteral("bad")) && warnings[0].contains(QStringLiteral("malformed JSON")), qPrintable(warnings[0]));
+        QVERIFY2(warnings[0].contains(QStringLiteral("bad")) && warnings[0].contains(QStringLiteral("malformed JSON")),
+                 qPrintable(warnings[0]));
     }
 
     // What one state change costs on the event path (WAL, synchronous=NORMAL): run with
@@ -216,7 +220,7 @@ private slots:
         EventLog log(engine);
         QVERIFY(engine.open());
         QCOMPARE(engine.jobs(), before); // the very snapshots: seq, outputs, times
-        QVERIFY(log.all.isEmpty());     // finished jobs need no recovery event
+        QVERIFY(log.all.isEmpty());      // finished jobs need no recovery event
         QCOMPARE(engine.job(completeId)->status, Status::Complete);
         // History is usable: retry the canceled one, with its seq going on.
         QVERIFY(!engine.retry(canceledId));
@@ -238,7 +242,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(log.last(id)->progress > 0, JobTimeoutMs);
         // Progress reaches the file within a batch interval or so, without a state change.
         auto storedProgress = [&] {
-            const auto decoded = jobs::decodeJob(sqlValue(dbPath(), QStringLiteral("SELECT snapshot FROM jobs WHERE id = '%1'").arg(id)).toByteArray());
+            const auto decoded = jobs::decodeJob(
+                sqlValue(dbPath(), QStringLiteral("SELECT snapshot FROM jobs WHERE id = '%1'").arg(id)).toByteArray());
             return decoded.job ? decoded.job->progress : -1.0;
         };
         QTRY_VERIFY_WITH_TIMEOUT(storedProgress() > 0, JobTimeoutMs);
@@ -262,10 +267,20 @@ private slots:
             QVERIFY(engine.open());
             const JobSpec longSpec = longJob();
             const JobSpec shortSpec = shortJob();
-            runningId = engine.submit(longSpec.kind, longSpec.input, longSpec.params, 9, m_dir->filePath(QStringLiteral("o1"))).job.value().id;
+            runningId =
+                engine.submit(longSpec.kind, longSpec.input, longSpec.params, 9, m_dir->filePath(QStringLiteral("o1")))
+                    .job.value()
+                    .id;
             // The same kind, so it shares the running job's pool and waits for its slot.
-            pendingId = engine.submit(longSpec.kind, longSpec.input, longSpec.params, 0, m_dir->filePath(QStringLiteral("o2"))).job.value().id;
-            heldId = engine.submit(shortSpec.kind, shortSpec.input, shortSpec.params, 0, m_dir->filePath(QStringLiteral("o3"))).job.value().id;
+            pendingId =
+                engine.submit(longSpec.kind, longSpec.input, longSpec.params, 0, m_dir->filePath(QStringLiteral("o2")))
+                    .job.value()
+                    .id;
+            heldId =
+                engine
+                    .submit(shortSpec.kind, shortSpec.input, shortSpec.params, 0, m_dir->filePath(QStringLiteral("o3")))
+                    .job.value()
+                    .id;
             QVERIFY(!engine.pause(heldId));
             QTRY_VERIFY_WITH_TIMEOUT(log.last(runningId)->progress > 0, JobTimeoutMs);
             QCOMPARE(engine.job(pendingId)->status, Status::Pending);
@@ -279,7 +294,8 @@ private slots:
         const Job interrupted = *log.last(runningId);
         QCOMPARE(interrupted.status, Status::Failed);
         QCOMPARE(interrupted.error->code, QStringLiteral("interrupted"));
-        QVERIFY2(interrupted.error->message.contains(QStringLiteral("stopped")), qPrintable(interrupted.error->message));
+        QVERIFY2(interrupted.error->message.contains(QStringLiteral("stopped")),
+                 qPrintable(interrupted.error->message));
         QVERIFY(interrupted.seq > 1);
         QVERIFY(interrupted.seq <= runningSeq + 1); // progress may have been a batch behind
         QVERIFY(interrupted.finishedAt.isValid());

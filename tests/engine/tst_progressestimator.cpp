@@ -6,7 +6,8 @@ using namespace clipdeck;
 using namespace clipdeck::engine;
 
 namespace {
-media::Progress report(double fraction, double mediaSeconds = 0, double fps = 0, const QString &stage = QStringLiteral("encoding"))
+media::Progress report(double fraction, double mediaSeconds = 0, double fps = 0,
+                       const QString &stage = QStringLiteral("encoding"))
 {
     return media::Progress{fraction, stage, fps, mediaSeconds};
 }

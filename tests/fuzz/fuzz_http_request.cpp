@@ -32,10 +32,10 @@ namespace {
     std::abort();
 }
 
-#define FUZZ_CHECK(condition)                 \
-    do {                                      \
-        if (!(condition))                     \
-            broken(#condition, __LINE__);     \
+#define FUZZ_CHECK(condition) \
+    do { \
+        if (!(condition)) \
+            broken(#condition, __LINE__); \
     } while (false)
 
 struct Transcript
@@ -55,7 +55,8 @@ bool isTokenChar(char c)
 
 QByteArray checkedHead(const Request &r, const ParserLimits &limits)
 {
-    QByteArray s = r.method().toByteArray() + ' ' + r.target().toByteArray() + ' ' + QByteArray::number(r.versionMinor());
+    QByteArray s =
+        r.method().toByteArray() + ' ' + r.target().toByteArray() + ' ' + QByteArray::number(r.versionMinor());
     FUZZ_CHECK(!r.method().isEmpty());
     FUZZ_CHECK(r.target().size() < limits.maxRequestLineBytes);
     FUZZ_CHECK(r.versionMinor() == 0 || r.versionMinor() == 1);
@@ -115,7 +116,8 @@ Transcript parse(QByteArrayView stream, const ParserLimits &limits, qint64 bodyL
                 FUZZ_CHECK(parser.hasError());
                 FUZZ_CHECK(parser.parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n").step == RequestParser::Step::Error);
                 const int status = parser.errorStatus();
-                FUZZ_CHECK(status == 400 || status == 413 || status == 414 || status == 431 || status == 501 || status == 505);
+                FUZZ_CHECK(status == 400 || status == 413 || status == 414 || status == 431 || status == 501
+                           || status == 505);
                 t.errorStatus = status;
                 failed = true;
                 break;
@@ -128,7 +130,8 @@ Transcript parse(QByteArrayView stream, const ParserLimits &limits, qint64 bodyL
             } else if (r.step == RequestParser::Step::Body) {
                 FUZZ_CHECK(inRequest);
                 FUZZ_CHECK(!r.body.isEmpty());
-                FUZZ_CHECK(r.body.data() >= input.constData() && r.body.data() + r.body.size() <= input.constData() + input.size());
+                FUZZ_CHECK(r.body.data() >= input.constData()
+                           && r.body.data() + r.body.size() <= input.constData() + input.size());
                 body += r.body.toByteArray();
                 FUZZ_CHECK(body.size() <= bodyLimit);
             } else {

@@ -31,10 +31,10 @@ namespace {
     std::abort();
 }
 
-#define FUZZ_CHECK(condition)                 \
-    do {                                      \
-        if (!(condition))                     \
-            broken(#condition, __LINE__);     \
+#define FUZZ_CHECK(condition) \
+    do { \
+        if (!(condition)) \
+            broken(#condition, __LINE__); \
     } while (false)
 
 struct Transcript

@@ -53,13 +53,11 @@ extern "C" void saveCrashingInput(int signal)
     if (g_current) {
         const int fd = ::open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
-            if (::write(fd, g_current->data(), g_current->size()) < 0) {
-            }
+            if (::write(fd, g_current->data(), g_current->size()) < 0) { }
             ::close(fd);
         }
         static const char note[] = "fuzz replay: crashing input saved to ./";
-        if (::write(2, note, sizeof note - 1) < 0 || ::write(2, name, at) < 0 || ::write(2, "\n", 1) < 0) {
-        }
+        if (::write(2, note, sizeof note - 1) < 0 || ::write(2, name, at) < 0 || ::write(2, "\n", 1) < 0) { }
     }
     std::signal(signal, SIG_DFL);
     std::raise(signal);
@@ -86,8 +84,8 @@ Input mutate(const std::vector<Input> &corpus, std::mt19937_64 &random, size_t m
 {
     auto below = [&](size_t n) { return n ? size_t(random() % n) : size_t(0); };
     Input out = corpus.empty() ? Input() : corpus[below(corpus.size())];
-    static const uint8_t interesting[] = {'\r', '\n', '\0', ':', ' ', 0xEF, 0xBB, 0xBF, 0xFF,
-                                          0x80, 0xC3, 0xE2, 0xF0, '0', '9'};
+    static const uint8_t interesting[] = {'\r', '\n', '\0', ':',  ' ',  0xEF, 0xBB, 0xBF,
+                                          0xFF, 0x80, 0xC3, 0xE2, 0xF0, '0',  '9'};
     const size_t rounds = 1 + below(8);
     for (size_t r = 0; r < rounds; ++r) {
         switch (below(7)) {
@@ -95,12 +93,9 @@ Input mutate(const std::vector<Input> &corpus, std::mt19937_64 &random, size_t m
             if (!out.empty())
                 out[below(out.size())] ^= uint8_t(1u << below(8));
             break;
-        case 1:
-            out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)), uint8_t(random()));
-            break;
+        case 1: out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)), uint8_t(random())); break;
         case 2:
-            out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)),
-                       interesting[below(sizeof interesting)]);
+            out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)), interesting[below(sizeof interesting)]);
             break;
         case 3:
             if (!out.empty()) {
@@ -123,8 +118,8 @@ Input mutate(const std::vector<Input> &corpus, std::mt19937_64 &random, size_t m
                 if (!other.empty()) {
                     const size_t from = below(other.size());
                     const size_t count = 1 + below(other.size() - from);
-                    out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)),
-                               other.begin() + ptrdiff_t(from), other.begin() + ptrdiff_t(from + count));
+                    out.insert(out.begin() + ptrdiff_t(below(out.size() + 1)), other.begin() + ptrdiff_t(from),
+                               other.begin() + ptrdiff_t(from + count));
                 }
             }
             break;

@@ -19,7 +19,7 @@ namespace {
 
 struct Item : DeadlineWheel::Entry
 {
-    explicit Item(int id = 0) : id(id) {}
+    explicit Item(int id = 0) : id(id) { }
     int id;
 };
 
@@ -313,8 +313,7 @@ void tst_DeadlineWheel::manyEntriesAgainstAModel()
             QVERIFY2(it != armed.end(), qPrintable(QStringLiteral("entry %1 came out unarmed").arg(id)));
             QVERIFY2(it->second <= now, qPrintable(QStringLiteral("entry %1 came out early").arg(id)));
             // The deadline passed after the previous call, or lay within a granularity of it.
-            QVERIFY2(it->second > previous - Granularity,
-                     qPrintable(QStringLiteral("entry %1 came out late").arg(id)));
+            QVERIFY2(it->second > previous - Granularity, qPrintable(QStringLiteral("entry %1 came out late").arg(id)));
             armed.erase(it);
             ++firings;
         }

@@ -77,9 +77,15 @@ public:
     }
 
     ~Client() { socket.disconnect(); } // its destructor's disconnected() must not reach us
-    bool waitConnected() { return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 10000); }
+    bool waitConnected()
+    {
+        return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 10000);
+    }
     void send(const QByteArray &bytes) { socket.write(bytes); }
-    bool waitClosed() { return QTest::qWaitFor([&] { return closed; }, 10000); }
+    bool waitClosed()
+    {
+        return QTest::qWaitFor([&] { return closed; }, 10000);
+    }
     bool waitReceived(const QByteArray &needle)
     {
         return QTest::qWaitFor([&] { return received.contains(needle); }, 10000);
@@ -90,10 +96,12 @@ public:
     std::optional<Response> takeResponse(bool headOnly = false)
     {
         std::optional<Response> result;
-        const bool arrived = QTest::qWaitFor([&] {
-            result = parse(headOnly);
-            return result.has_value();
-        }, 10000);
+        const bool arrived = QTest::qWaitFor(
+            [&] {
+                result = parse(headOnly);
+                return result.has_value();
+            },
+            10000);
         if (!arrived)
             qWarning("no complete response; received so far: %s", received.left(300).constData());
         return result;
@@ -208,11 +216,21 @@ public:
     }
     bool waitReceived(QByteArrayView needle)
     {
-        return QTest::qWaitFor([&] { read(); return received.contains(needle); }, 10000);
+        return QTest::qWaitFor(
+            [&] {
+                read();
+                return received.contains(needle);
+            },
+            10000);
     }
     bool waitEnded()
     {
-        return QTest::qWaitFor([&] { read(); return ended; }, 10000);
+        return QTest::qWaitFor(
+            [&] {
+                read();
+                return ended;
+            },
+            10000);
     }
     void close()
     {
@@ -244,7 +262,8 @@ QList<std::pair<int, quint32>> epollWatches()
     for (const QString &name : fds.entryList(QDir::System | QDir::NoDotAndDotDot)) {
         char target[64] = {};
         const QByteArray path = QFile::encodeName(fds.filePath(name));
-        if (::readlink(path.constData(), target, sizeof target - 1) <= 0 || qstrcmp(target, "anon_inode:[eventpoll]") != 0)
+        if (::readlink(path.constData(), target, sizeof target - 1) <= 0
+            || qstrcmp(target, "anon_inode:[eventpoll]") != 0)
             continue;
         QFile info(QStringLiteral("/proc/self/fdinfo/") + name);
         if (!info.open(QIODevice::ReadOnly))
@@ -360,7 +379,8 @@ void tst_HttpServer::keepAliveAndPipelining()
     // With the bodies read, pipelined requests all get answers on one connection.
     Server reading;
     reading.setHandler([](const ExchangePtr &ex) {
-        ex->readBody(1024, [ex](const QByteArray &body) { ex->respond(200, {}, ex->request().path().toByteArray() + body); });
+        ex->readBody(1024,
+                     [ex](const QByteArray &body) { ex->respond(200, {}, ex->request().path().toByteArray() + body); });
     });
     QVERIFY(reading.listen(QHostAddress::LocalHost, 0));
     Client p(reading.serverPort());
@@ -449,12 +469,12 @@ void tst_HttpServer::bodyTimeout()
     int failedWith = -1;
     qint64 received = 0;
     server.setHandler([&](const ExchangePtr &ex) {
-        ex->streamBody(1 << 20, {[&](QByteArrayView chunk) {
-                                     received += chunk.size();
-                                     return true;
-                                 },
-                                 [] { QFAIL("the body cannot have ended"); },
-                                 [&](int status) { failedWith = status; }});
+        ex->streamBody(1 << 20,
+                       {[&](QByteArrayView chunk) {
+                            received += chunk.size();
+                            return true;
+                        },
+                        [] { QFAIL("the body cannot have ended"); }, [&](int status) { failedWith = status; }});
     });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
@@ -593,8 +613,7 @@ void tst_HttpServer::chunkedStreamedBody()
                                  got += chunk.toByteArray();
                                  return true;
                              },
-                             [ex] { ex->respond(200, {}, "done"); },
-                             [](int) {}});
+                             [ex] { ex->respond(200, {}, "done"); }, [](int) {}});
     });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
@@ -611,8 +630,7 @@ void tst_HttpServer::chunkedStreamedBody()
                                got += chunk.toByteArray();
                                return true;
                            },
-                           [] { QFAIL("cannot end"); },
-                           [&](int status) { failed = status; }});
+                           [] { QFAIL("cannot end"); }, [&](int status) { failed = status; }});
     });
     Client over(server.serverPort());
     QVERIFY(over.waitConnected());
@@ -649,7 +667,8 @@ void tst_HttpServer::lingeringCloseDeliversEarlyAnswer()
     Client c(server.serverPort());
     QVERIFY(c.waitConnected());
     const QByteArray chunk(256 * 1024, 'u');
-    c.send("POST /api/media HTTP/1.1\r\nHost: t\r\nContent-Length: " + QByteArray::number(32 * chunk.size()) + "\r\n\r\n");
+    c.send("POST /api/media HTTP/1.1\r\nHost: t\r\nContent-Length: " + QByteArray::number(32 * chunk.size())
+           + "\r\n\r\n");
     for (int i = 0; i < 32; ++i)
         c.send(chunk);
     const auto r = c.takeResponse();
@@ -661,7 +680,8 @@ void tst_HttpServer::lingeringCloseDeliversEarlyAnswer()
 void tst_HttpServer::expectContinue()
 {
     Server server;
-    server.setHandler([](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
+    server.setHandler(
+        [](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
     QVERIFY(c.waitConnected());
@@ -677,7 +697,8 @@ void tst_HttpServer::expectContinue()
 void tst_HttpServer::expectContinueRejected()
 {
     Server server;
-    server.setHandler([](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
+    server.setHandler(
+        [](const ExchangePtr &ex) { ex->readBody(100, [ex](const QByteArray &b) { ex->respond(200, {}, b); }); });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
     QVERIFY(c.waitConnected());
@@ -691,9 +712,7 @@ void tst_HttpServer::expectContinueRejected()
 void tst_HttpServer::asyncResponse()
 {
     Server server;
-    server.setHandler([](const ExchangePtr &ex) {
-        QTimer::singleShot(50, [ex] { ex->respond(200, {}, "later"); });
-    });
+    server.setHandler([](const ExchangePtr &ex) { QTimer::singleShot(50, [ex] { ex->respond(200, {}, "later"); }); });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
     QVERIFY(c.waitConnected());
@@ -814,8 +833,7 @@ void tst_HttpServer::sendTimeout()
     slow.send(get("/"));
     QTRY_VERIFY(stream);
     const QByteArray chunk(64 * 1024, 'e');
-    while (stream->bytesQueued() == 0 && stream->write(chunk)) {
-    }
+    while (stream->bytesQueued() == 0 && stream->write(chunk)) { }
     QVERIFY(stream->bytesQueued() > 0);
     QTRY_VERIFY(reason.has_value());
     QCOMPARE(*reason, CloseReason::Timeout);
@@ -900,7 +918,8 @@ void tst_HttpServer::parserErrorsUseFormatter()
         ex->respond(200, {});
     });
     server.setErrorFormatter([](int status, const QString &message) {
-        return std::pair{QByteArray("application/json"), "{\"status\":" + QByteArray::number(status) + ",\"m\":\"" + message.toUtf8() + "\"}"};
+        return std::pair{QByteArray("application/json"),
+                         "{\"status\":" + QByteArray::number(status) + ",\"m\":\"" + message.toUtf8() + "\"}"};
     });
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     Client c(server.serverPort());
@@ -1110,8 +1129,7 @@ void tst_HttpServer::closedWhileItsEventsWaitInTheBatch()
         QTRY_VERIFY(victim);
         // Fill the victim's socket until the server queues: its write interest is on.
         const QByteArray chunk(64 * 1024, 'v');
-        while (victim->bytesQueued() == 0 && victim->write(chunk)) {
-        }
+        while (victim->bytesQueued() == 0 && victim->write(chunk)) { }
         QVERIFY(victim->bytesQueued() > 0);
 
         // Now, before the event loop runs again: the killer's request first (its socket is ready
@@ -1177,14 +1195,18 @@ void tst_HttpServer::writeInterestFollowsBackpressure()
     }
     QVERIFY(stream->bytesQueued() > 0);
 
-    QVERIFY(QTest::qWaitFor([&] {
-        client.read();
-        return stream->bytesQueued() == 0;
-    }, 10000));
-    QVERIFY(QTest::qWaitFor([&] {
-        client.read();
-        return client.received.size() == headLength + expected.size();
-    }, 10000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            client.read();
+            return stream->bytesQueued() == 0;
+        },
+        10000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            client.read();
+            return client.received.size() == headLength + expected.size();
+        },
+        10000));
     QVERIFY(client.received.sliced(headLength) == expected);
     if (usesEpoll())
         QTRY_COMPARE(watchedForWriting(), 0);

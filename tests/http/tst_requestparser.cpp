@@ -13,7 +13,7 @@ namespace {
 
 struct Transcript
 {
-    QList<QByteArray> heads; // "METHOD target minor" + "|name=value" per header
+    QList<QByteArray> heads;  // "METHOD target minor" + "|name=value" per header
     QList<QByteArray> bodies; // one per request that ended
     int ends = 0;
     int errorStatus = 0;
@@ -24,15 +24,16 @@ struct Transcript
 
 char *toString(const Transcript &t)
 {
-    QByteArray s = "heads=[" + t.heads.join(", ") + "] bodies=[" + t.bodies.join(", ") + "] ends="
-                   + QByteArray::number(t.ends) + " error=" + QByteArray::number(t.errorStatus)
+    QByteArray s = "heads=[" + t.heads.join(", ") + "] bodies=[" + t.bodies.join(", ")
+                   + "] ends=" + QByteArray::number(t.ends) + " error=" + QByteArray::number(t.errorStatus)
                    + " consumedAll=" + (t.consumedAll ? "yes" : "no");
     return qstrdup(s.constData());
 }
 
 QByteArray describe(const Request &r)
 {
-    QByteArray s = r.method().toByteArray() + ' ' + r.target().toByteArray() + ' ' + QByteArray::number(r.versionMinor());
+    QByteArray s =
+        r.method().toByteArray() + ' ' + r.target().toByteArray() + ' ' + QByteArray::number(r.versionMinor());
     for (qsizetype i = 0; i < r.headerCount(); ++i)
         s += '|' + r.headerName(i).toByteArray() + '=' + r.headerValue(i).toByteArray();
     return s;
@@ -99,21 +100,24 @@ Transcript run(const QByteArray &input, const std::function<qsizetype()> &chunke
 
 Transcript runWhole(const QByteArray &input, ParserLimits limits = {}, qint64 bodyLimit = -1)
 {
-    return run(input, [&] { return input.size() + 1; }, limits, bodyLimit);
+    return run(
+        input, [&] { return input.size() + 1; }, limits, bodyLimit);
 }
 
 // The same transcript whole, byte by byte and in random chunkings.
 Transcript checkedRun(const QByteArray &input, ParserLimits limits = {}, qint64 bodyLimit = -1)
 {
     const Transcript whole = runWhole(input, limits, bodyLimit);
-    const Transcript bytewise = run(input, [] { return qsizetype(1); }, limits, bodyLimit);
+    const Transcript bytewise = run(
+        input, [] { return qsizetype(1); }, limits, bodyLimit);
     if (!(bytewise == whole)) {
         qWarning("byte by byte: %s\nwhole: %s", toString(bytewise), toString(whole));
         return {};
     }
     for (quint32 seed = 1; seed <= 20; ++seed) {
         QRandomGenerator rng(seed);
-        const Transcript random = run(input, [&] { return qsizetype(1 + rng.bounded(40)); }, limits, bodyLimit);
+        const Transcript random = run(
+            input, [&] { return qsizetype(1 + rng.bounded(40)); }, limits, bodyLimit);
         if (!(random == whole)) {
             qWarning("seed %u: %s\nwhole: %s", seed, toString(random), toString(whole));
             return {};
@@ -152,7 +156,8 @@ private slots:
 
 void tst_RequestParser::simpleGet()
 {
-    const Transcript t = checkedRun("GET /api/jobs?status=running HTTP/1.1\r\nHost: x\r\nAccept:  text/event-stream \r\n\r\n");
+    const Transcript t =
+        checkedRun("GET /api/jobs?status=running HTTP/1.1\r\nHost: x\r\nAccept:  text/event-stream \r\n\r\n");
     QCOMPARE(t.heads, QList<QByteArray>{"GET /api/jobs?status=running 1|Host=x|Accept=text/event-stream"});
     QCOMPARE(t.ends, 1);
     QCOMPARE(t.bodies, QList<QByteArray>{""});
@@ -170,7 +175,8 @@ void tst_RequestParser::requestAccessors()
     QCOMPARE(r.consumed, input.size());
     const Request req = parser.takeRequest();
     QCOMPARE(req.path(), QByteArrayView("/api/media/a%2Fb/x%20y"));
-    QCOMPARE(req.pathSegments(), (QList<QString>{QStringLiteral("api"), QStringLiteral("media"), QStringLiteral("a/b"), QStringLiteral("x y")}));
+    QCOMPARE(req.pathSegments(), (QList<QString>{QStringLiteral("api"), QStringLiteral("media"), QStringLiteral("a/b"),
+                                                 QStringLiteral("x y")}));
     QCOMPARE(req.queryValue("name"), std::optional<QByteArray>("my clip!"));
     QCOMPARE(req.queryValue("flag"), std::optional<QByteArray>(""));
     QCOMPARE(req.queryValue("empty"), std::optional<QByteArray>(""));
@@ -185,7 +191,8 @@ void tst_RequestParser::requestAccessors()
 void tst_RequestParser::cookies()
 {
     RequestParser parser;
-    const auto r = parser.parse("GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; clipdeck_token=\"s3cret\";b=2\r\nCookie: c=3\r\n\r\n");
+    const auto r =
+        parser.parse("GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; clipdeck_token=\"s3cret\";b=2\r\nCookie: c=3\r\n\r\n");
     QCOMPARE(r.step, RequestParser::Step::Head);
     const Request req = parser.takeRequest();
     QCOMPARE(req.cookie("clipdeck_token"), std::optional<QByteArray>("s3cret"));
@@ -203,7 +210,8 @@ void tst_RequestParser::fixedBody()
     QVERIFY(t.consumedAll);
 
     // Identical repeated Content-Lengths are one length.
-    const Transcript same = checkedRun("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc");
+    const Transcript same =
+        checkedRun("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc");
     QCOMPARE(same.bodies, QList<QByteArray>{"abc"});
 }
 
@@ -224,13 +232,18 @@ void tst_RequestParser::chunkedBody()
     QCOMPARE(lf.bodies, QList<QByteArray>{"0123456789"});
 
     // Data longer than its chunk size.
-    QCOMPARE(checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n").errorStatus, 400);
+    QCOMPARE(
+        checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n").errorStatus,
+        400);
     // Not hex.
     QCOMPARE(checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").errorStatus, 400);
     // Sixteen hex digits: refused before it could overflow.
-    QCOMPARE(checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n").errorStatus, 400);
+    QCOMPARE(
+        checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n").errorStatus,
+        400);
     // A chunk line too long (endless extensions).
-    QCOMPARE(checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + QByteArray(5000, 'x') + "\r\n")
+    QCOMPARE(checkedRun("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + QByteArray(5000, 'x')
+                        + "\r\n")
                  .errorStatus,
              400);
 }
@@ -303,13 +316,23 @@ void tst_RequestParser::malformed_data()
     QTest::newRow("NUL in value") << QByteArray("GET / HTTP/1.1\r\n" + host + QByteArray("X: a\0b\r\n\r\n", 11)) << 400;
     QTest::newRow("no host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << 400;
     QTest::newRow("two hosts") << QByteArray("GET / HTTP/1.1\r\n" + host + host + "\r\n") << 400;
-    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n") << 400;
-    QTest::newRow("conflicting CL") << QByteArray("POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\n") << 400;
+    QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\n" + host
+                                             + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")
+                               << 400;
+    QTest::newRow("conflicting CL") << QByteArray("POST / HTTP/1.1\r\n" + host
+                                                  + "Content-Length: 3\r\nContent-Length: 4\r\n\r\n")
+                                    << 400;
     QTest::newRow("negative CL") << QByteArray("POST / HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n") << 400;
     QTest::newRow("CL not a number") << QByteArray("POST / HTTP/1.1\r\n" + host + "Content-Length: 1e3\r\n\r\n") << 400;
-    QTest::newRow("CL too long") << QByteArray("POST / HTTP/1.1\r\n" + host + "Content-Length: 9999999999999999999\r\n\r\n") << 400;
-    QTest::newRow("gzip coding") << QByteArray("POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n\r\n") << 501;
-    QTest::newRow("chunked not last") << QByteArray("POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, gzip\r\n\r\n") << 400;
+    QTest::newRow("CL too long") << QByteArray("POST / HTTP/1.1\r\n" + host
+                                               + "Content-Length: 9999999999999999999\r\n\r\n")
+                                 << 400;
+    QTest::newRow("gzip coding") << QByteArray("POST / HTTP/1.1\r\n" + host
+                                               + "Transfer-Encoding: gzip, chunked\r\n\r\n")
+                                 << 501;
+    QTest::newRow("chunked not last") << QByteArray("POST / HTTP/1.1\r\n" + host
+                                                    + "Transfer-Encoding: chunked, gzip\r\n\r\n")
+                                      << 400;
     QTest::newRow("TE in 1.0") << QByteArray("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") << 400;
 }
 
@@ -347,8 +370,8 @@ void tst_RequestParser::headerBytesLimit()
     const QByteArray over = "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(100 - 15, 'v') + "\r\n\r\n";
     QCOMPARE(checkedRun(over, limits).errorStatus, 431);
     // Trailers have a budget of their own, and the same limit.
-    const QByteArray trailers = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: "
-                                + QByteArray(200, 't') + "\r\n\r\n";
+    const QByteArray trailers =
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: " + QByteArray(200, 't') + "\r\n\r\n";
     QCOMPARE(checkedRun(trailers, limits).errorStatus, 431);
 }
 
@@ -387,7 +410,8 @@ void tst_RequestParser::bodyLimitChunked()
     ParserLimits limits;
     limits.maxBodyBytes = 10;
     const QByteArray head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
-    QCOMPARE(checkedRun(head + "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", limits).bodies, QList<QByteArray>{"0123456789"});
+    QCOMPARE(checkedRun(head + "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", limits).bodies,
+             QList<QByteArray>{"0123456789"});
     const Transcript over = checkedRun(head + "5\r\n01234\r\n6\r\n56789x\r\n0\r\n\r\n", limits);
     QCOMPARE(over.errorStatus, 413);
     QCOMPARE(over.ends, 0);

@@ -73,14 +73,18 @@ public:
         }
     }
 
-    QString tokensFile() const { return m_dataDir + QStringLiteral("/test-tokens"); }
+    QString tokensFile() const
+    {
+        return m_dataDir + QStringLiteral("/test-tokens");
+    }
 
     // Starts with the test users' token file and the given extra arguments; waits for the
     // "listening on" line.
     bool start(const QStringList &extra = {}, bool withTokens = true)
     {
         QDir().mkpath(m_dataDir);
-        QStringList args{QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")};
+        QStringList args{QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--listen"),
+                         QStringLiteral("127.0.0.1:0")};
         if (withTokens) {
             QFile tokens(tokensFile());
             if (!tokens.open(QIODevice::WriteOnly))
@@ -96,12 +100,14 @@ public:
         if (!m_process.waitForStarted(10000))
             return false;
         static const QRegularExpression listening(QStringLiteral("listening on http://127\\.0\\.0\\.1:(\\d+)"));
-        const bool up = QTest::qWaitFor([&] {
-            const auto m = listening.match(QString::fromUtf8(m_output));
-            if (m.hasMatch())
-                m_port = quint16(m.captured(1).toUInt());
-            return m_port != 0 || m_process.state() == QProcess::NotRunning;
-        }, WaitMs);
+        const bool up = QTest::qWaitFor(
+            [&] {
+                const auto m = listening.match(QString::fromUtf8(m_output));
+                if (m.hasMatch())
+                    m_port = quint16(m.captured(1).toUInt());
+                return m_port != 0 || m_process.state() == QProcess::NotRunning;
+            },
+            WaitMs);
         if (!up || m_port == 0) {
             qWarning("clipdeck-server did not start: %s", m_output.constData());
             return false;
@@ -109,14 +115,26 @@ public:
         return true;
     }
 
-    quint16 port() const { return m_port; }
+    quint16 port() const
+    {
+        return m_port;
+    }
     QUrl url(const QString &pathAndQuery) const
     {
         return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(pathAndQuery));
     }
-    QByteArray output() const { return m_output; }
-    QProcess &process() { return m_process; }
-    qint64 pid() const { return m_process.processId(); }
+    QByteArray output() const
+    {
+        return m_output;
+    }
+    QProcess &process()
+    {
+        return m_process;
+    }
+    qint64 pid() const
+    {
+        return m_process.processId();
+    }
 
     // SIGTERM and wait; the exit code (-1: crashed or did not stop).
     int terminate()
@@ -167,7 +185,10 @@ struct Reply
         return false;
     }
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
-    QString errorCode() const { return json().value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(); }
+    QString errorCode() const
+    {
+        return json().value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString();
+    }
 };
 
 // One request on QNetworkAccessManager, waited for.
@@ -197,7 +218,8 @@ public:
         reply->deleteLater();
         return r;
     }
-    Reply get(const QUrl &url, const QByteArray &token = {}, const QList<std::pair<QByteArray, QByteArray>> &headers = {})
+    Reply get(const QUrl &url, const QByteArray &token = {},
+              const QList<std::pair<QByteArray, QByteArray>> &headers = {})
     {
         return send("GET", url, token, {}, headers);
     }
@@ -226,8 +248,14 @@ public:
         socket.connectToHost(QHostAddress::LocalHost, port);
     }
     ~RawClient() { socket.disconnect(); } // its destructor's disconnected() must not reach us
-    bool waitConnected() { return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, WaitMs); }
-    bool waitClosed() { return QTest::qWaitFor([&] { return closed; }, WaitMs); }
+    bool waitConnected()
+    {
+        return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, WaitMs);
+    }
+    bool waitClosed()
+    {
+        return QTest::qWaitFor([&] { return closed; }, WaitMs);
+    }
     bool waitReceived(const QByteArray &needle)
     {
         return QTest::qWaitFor([&] { return received.contains(needle); }, WaitMs);
@@ -260,7 +288,8 @@ public:
               const QString &lastEventId = {})
     {
         parser.setCallbacks({[this](const clipdeck::sse::Event &e) { events.append(e); },
-                             [this](QStringView text) { comments.append(text.toString()); }, {}});
+                             [this](QStringView text) { comments.append(text.toString()); },
+                             {}});
         if (!lastEventId.isEmpty())
             parser.setLastEventId(lastEventId);
         QObject::connect(&socket, &QTcpSocket::readyRead, [this] { onData(socket.readAll()); });
@@ -277,18 +306,29 @@ public:
     ~SseClient() { socket.disconnect(); } // its destructor's disconnected() must not reach the parser
 
     void cutAfter(qint64 bodyBytes) { m_cutAt = bodyBytes; }
-    bool waitOpen() { return QTest::qWaitFor([&] { return status != 0 || closed; }, WaitMs); }
-    bool waitEvents(qsizetype n) { return QTest::qWaitFor([&] { return events.size() >= n || closed; }, WaitMs) && events.size() >= n; }
-    bool waitClosed() { return QTest::qWaitFor([&] { return closed; }, WaitMs); }
+    bool waitOpen()
+    {
+        return QTest::qWaitFor([&] { return status != 0 || closed; }, WaitMs);
+    }
+    bool waitEvents(qsizetype n)
+    {
+        return QTest::qWaitFor([&] { return events.size() >= n || closed; }, WaitMs) && events.size() >= n;
+    }
+    bool waitClosed()
+    {
+        return QTest::qWaitFor([&] { return closed; }, WaitMs);
+    }
     bool waitComment(const QString &needle)
     {
-        return QTest::qWaitFor([&] {
-            for (const QString &c : std::as_const(comments)) {
-                if (c.contains(needle))
-                    return true;
-            }
-            return closed;
-        }, WaitMs);
+        return QTest::qWaitFor(
+            [&] {
+                for (const QString &c : std::as_const(comments)) {
+                    if (c.contains(needle))
+                        return true;
+                }
+                return closed;
+            },
+            WaitMs);
     }
     QString lastEventId() const { return parser.lastEventId(); }
     QByteArray header(const QByteArray &name) const

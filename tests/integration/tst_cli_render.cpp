@@ -30,7 +30,10 @@ private:
 
     static QString cli() { return qEnvironmentVariable("CLIPDECK_BIN_DIR") + QStringLiteral("/clipdeck-cli"); }
 
-    static Run run(const QStringList &args, int timeoutMs = 120000) { return fixtures::runProcess(cli(), args, timeoutMs); }
+    static Run run(const QStringList &args, int timeoutMs = 120000)
+    {
+        return fixtures::runProcess(cli(), args, timeoutMs);
+    }
 
     static QStringList visibleFiles(const QString &dir)
     {
@@ -122,8 +125,8 @@ private slots:
         QFETCH(QString, input);
         QFETCH(QByteArray, code);
         QTemporaryDir out;
-        const Run r = run({QStringLiteral("render"), QStringLiteral("transcode"), input, QStringLiteral("--output"),
-                           out.path()});
+        const Run r =
+            run({QStringLiteral("render"), QStringLiteral("transcode"), input, QStringLiteral("--output"), out.path()});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("(" + code + ")"), r.err.constData());
         QVERIFY(visibleFiles(out.path()).isEmpty());

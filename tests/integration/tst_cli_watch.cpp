@@ -17,7 +17,6 @@ using testsupport::ScriptedHttpServer;
 
 namespace {
 
-
 QString cliPath()
 {
     QString dir = qEnvironmentVariable("CLIPDECK_BIN_DIR");
@@ -128,8 +127,8 @@ void tst_CliWatch::commentsOnlyWhenAsked()
     ScriptedHttpServer server;
     server.enqueue(HttpScript::chunkedStream().send(":hb\n" + sseEvent("x")).end());
     server.enqueue(HttpScript::reply(204));
-    const Result r = runCli({QStringLiteral("--jsonl"), QStringLiteral("--retry"), QStringLiteral("0"),
-                             server.url().toString()});
+    const Result r =
+        runCli({QStringLiteral("--jsonl"), QStringLiteral("--retry"), QStringLiteral("0"), server.url().toString()});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.lines.size(), 4); // open, event, error, closed
     QVERIFY(!r.out.contains("comment"));
@@ -142,14 +141,13 @@ void tst_CliWatch::maxEvents()
     for (int i = 1; i <= 5; ++i)
         script.send(sseEvent(QByteArray::number(i), QByteArray::number(i))).wait(10);
     server.enqueue(script); // then held open: only --max-events can end it
-    const Result r = runCli({QStringLiteral("--jsonl"), QStringLiteral("--max-events"), QStringLiteral("2"),
-                             server.url().toString()});
+    const Result r = runCli(
+        {QStringLiteral("--jsonl"), QStringLiteral("--max-events"), QStringLiteral("2"), server.url().toString()});
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, 0);
-    QCOMPARE(r.lines, (QList<QByteArray>{R"({"type":"open"})",
-                                         R"({"type":"event","event":"message","id":"1","data":"1"})",
-                                         R"({"type":"event","event":"message","id":"2","data":"2"})",
-                                         R"({"type":"closed"})"}));
+    QCOMPARE(r.lines,
+             (QList<QByteArray>{R"({"type":"open"})", R"({"type":"event","event":"message","id":"1","data":"1"})",
+                                R"({"type":"event","event":"message","id":"2","data":"2"})", R"({"type":"closed"})"}));
     QCOMPARE(server.requests().size(), 1);
 }
 
@@ -157,11 +155,13 @@ void tst_CliWatch::fatalStatusExitsNonZero()
 {
     ScriptedHttpServer server;
     server.enqueue(HttpScript::reply(404, "no such job\n"));
-    const Result r = runCli({QStringLiteral("--jsonl"), server.url(QStringLiteral("/api/jobs/nope/stream")).toString()});
+    const Result r =
+        runCli({QStringLiteral("--jsonl"), server.url(QStringLiteral("/api/jobs/nope/stream")).toString()});
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, 1);
-    QCOMPARE(r.lines, (QList<QByteArray>{R"({"type":"error","message":"HTTP 404 Not Found","status":404,"reconnecting":false})",
-                                         R"({"type":"closed"})"}));
+    QCOMPARE(r.lines,
+             (QList<QByteArray>{R"({"type":"error","message":"HTTP 404 Not Found","status":404,"reconnecting":false})",
+                                R"({"type":"closed"})"}));
     QVERIFY2(r.err.contains("404"), r.err.constData());
 
     // Text mode says it on stderr, with nothing on stdout.
@@ -181,11 +181,13 @@ void tst_CliWatch::sendsMethodHeadersBodyAndLastEventId()
                              QStringLiteral("{\"jobs\":[\"j1\"]}"), QStringLiteral("--header"),
                              QStringLiteral("Authorization: Bearer abc"), QStringLiteral("--header"),
                              QStringLiteral("Content-Type:application/json"), QStringLiteral("--last-event-id"),
-                             QStringLiteral("42"), QStringLiteral("--retry"), QStringLiteral("10"), QStringLiteral("--jsonl"),
-                             server.url(QStringLiteral("/api/events")).toString()});
+                             QStringLiteral("42"), QStringLiteral("--retry"), QStringLiteral("10"),
+                             QStringLiteral("--jsonl"), server.url(QStringLiteral("/api/events")).toString()});
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, 0);
-    QCOMPARE(r.lines.first(), QByteArray(R"({"type":"error","message":"HTTP 503 Service Unavailable","status":503,"reconnecting":true})"));
+    QCOMPARE(
+        r.lines.first(),
+        QByteArray(R"({"type":"error","message":"HTTP 503 Service Unavailable","status":503,"reconnecting":true})"));
     QCOMPARE(server.requests().size(), 2);
     for (const auto &req : server.requests()) {
         QCOMPARE(req.method, QByteArray("POST"));
@@ -208,17 +210,21 @@ void tst_CliWatch::readTimeoutReconnects()
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.lines.size(), 4);
-    QCOMPARE(r.lines.at(2), QByteArray(R"({"type":"error","message":"no data received for 150 ms","status":0,"reconnecting":true})"));
+    QCOMPARE(r.lines.at(2),
+             QByteArray(R"({"type":"error","message":"no data received for 150 ms","status":0,"reconnecting":true})"));
     QCOMPARE(server.requests().at(1).header("Last-Event-ID"), QByteArray("1"));
 }
 
 void tst_CliWatch::textOutput()
 {
     ScriptedHttpServer server;
-    server.enqueue(HttpScript::chunkedStream().send(":hb\n" + sseEvent("{\"p\":1}", "7", "progress")).send("data: a\ndata: b\n\n").end());
+    server.enqueue(HttpScript::chunkedStream()
+                       .send(":hb\n" + sseEvent("{\"p\":1}", "7", "progress"))
+                       .send("data: a\ndata: b\n\n")
+                       .end());
     server.enqueue(HttpScript::reply(204));
-    const Result r = runCli({QStringLiteral("--comments"), QStringLiteral("--retry"), QStringLiteral("10"),
-                             server.url().toString()});
+    const Result r = runCli(
+        {QStringLiteral("--comments"), QStringLiteral("--retry"), QStringLiteral("10"), server.url().toString()});
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out, QByteArray(":hb\n"
@@ -237,16 +243,20 @@ void tst_CliWatch::usage_data()
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QByteArray>("message");
-    QTest::newRow("help") << QStringList{QStringLiteral("--help")} << 0 << QByteArray("Usage: clipdeck-cli watch [options] URL");
+    QTest::newRow("help") << QStringList{QStringLiteral("--help")} << 0
+                          << QByteArray("Usage: clipdeck-cli watch [options] URL");
     QTest::newRow("no url") << QStringList{} << 2 << QByteArray("missing URL");
     QTest::newRow("two urls") << QStringList{QStringLiteral("http://a/"), QStringLiteral("http://b/")} << 2
                               << QByteArray("expected one URL");
     QTest::newRow("not http") << QStringList{QStringLiteral("ftp://a/")} << 2 << QByteArray("not an http or https URL");
-    QTest::newRow("bad header") << QStringList{QStringLiteral("--header"), QStringLiteral("NoColon"), QStringLiteral("http://a/")}
+    QTest::newRow("bad header") << QStringList{QStringLiteral("--header"), QStringLiteral("NoColon"),
+                                               QStringLiteral("http://a/")}
                                 << 2 << QByteArray("--header wants");
-    QTest::newRow("bad max-events") << QStringList{QStringLiteral("--max-events"), QStringLiteral("0"), QStringLiteral("http://a/")}
+    QTest::newRow("bad max-events") << QStringList{QStringLiteral("--max-events"), QStringLiteral("0"),
+                                                   QStringLiteral("http://a/")}
                                     << 2 << QByteArray("--max-events wants");
-    QTest::newRow("bad retry") << QStringList{QStringLiteral("--retry"), QStringLiteral("soon"), QStringLiteral("http://a/")}
+    QTest::newRow("bad retry") << QStringList{QStringLiteral("--retry"), QStringLiteral("soon"),
+                                              QStringLiteral("http://a/")}
                                << 2 << QByteArray("--retry wants");
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--follow"), QStringLiteral("http://a/")} << 2
                                     << QByteArray("Unknown option");

@@ -67,10 +67,7 @@ private:
     }
 
 private slots:
-    void initTestCase()
-    {
-        QVERIFY2(QFileInfo(app()).isExecutable(), qPrintable(app()));
-    }
+    void initTestCase() { QVERIFY2(QFileInfo(app()).isExecutable(), qPrintable(app())); }
 
     void help()
     {
@@ -88,15 +85,16 @@ private slots:
         QTemporaryDir home;
         QVERIFY(home.isValid());
         const QString dataDir = home.path() + QStringLiteral("/clipdeck-data");
-        const QString shot = QDir(QStringLiteral(CLIPDECK_TEST_OUTPUT_DIR)).filePath(QStringLiteral("desktop-app-screenshot.png"));
+        const QString shot =
+            QDir(QStringLiteral(CLIPDECK_TEST_OUTPUT_DIR)).filePath(QStringLiteral("desktop-app-screenshot.png"));
         QFile::remove(shot);
 
-        const Run r = run({QStringLiteral("--data-dir"), dataDir,
-                           QStringLiteral("--submit"), QStringLiteral("thumbnails=") + clip,
-                           QStringLiteral("--screenshot"), shot, QStringLiteral("--quit-when-idle")},
+        const Run r = run({QStringLiteral("--data-dir"), dataDir, QStringLiteral("--submit"),
+                           QStringLiteral("thumbnails=") + clip, QStringLiteral("--screenshot"), shot,
+                           QStringLiteral("--quit-when-idle")},
                           offscreen(home.path()));
-        const QString diagnostics = QStringLiteral("stdout:\n%1\nstderr:\n%2")
-                                        .arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
+        const QString diagnostics =
+            QStringLiteral("stdout:\n%1\nstderr:\n%2").arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
         QVERIFY2(r.exitCode == 0, qPrintable(diagnostics));
         const QStringList warnings = qmlWarnings(r.err);
         QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join(u'\n')));
@@ -112,7 +110,8 @@ private slots:
         for (int y = 0; y < small.height(); ++y)
             for (int x = 0; x < small.width(); ++x)
                 colours.insert(small.pixel(x, y));
-        QVERIFY2(colours.size() >= 8, qPrintable(QStringLiteral("only %1 colours: a blank window?").arg(colours.size())));
+        QVERIFY2(colours.size() >= 8,
+                 qPrintable(QStringLiteral("only %1 colours: a blank window?").arg(colours.size())));
 
         // The job ran on the engine in --data-dir: its database says complete, the outputs exist.
         const QString db = dataDir + QStringLiteral("/jobs.sqlite");
@@ -135,10 +134,11 @@ private slots:
         while (it.hasNext())
             outputs.append(QFileInfo(it.next()).fileName());
         QVERIFY2(!outputs.isEmpty(), "no output files");
-        QVERIFY2(std::any_of(outputs.cbegin(), outputs.cend(), [](const QString &n) {
-                     return n.endsWith(QLatin1String(".jpg")) || n.endsWith(QLatin1String(".png"))
-                            || n.endsWith(QLatin1String(".webp"));
-                 }),
+        QVERIFY2(std::any_of(outputs.cbegin(), outputs.cend(),
+                             [](const QString &n) {
+                                 return n.endsWith(QLatin1String(".jpg")) || n.endsWith(QLatin1String(".png"))
+                                        || n.endsWith(QLatin1String(".webp"));
+                             }),
                  qPrintable(outputs.join(u' ')));
 
         // Settings went to the data dir too, not to the user's configuration.
@@ -150,9 +150,8 @@ private slots:
         QTemporaryDir home;
         const QString notMedia = fixtures::textFileNamedMp4();
         QVERIFY(!notMedia.isEmpty());
-        const Run r = run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"),
-                           QStringLiteral("--submit"), QStringLiteral("scenes=") + notMedia,
-                           QStringLiteral("--quit-when-idle")},
+        const Run r = run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"), QStringLiteral("--submit"),
+                           QStringLiteral("scenes=") + notMedia, QStringLiteral("--quit-when-idle")},
                           offscreen(home.path()));
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.out.contains(" scenes failed"), r.out.constData());
@@ -171,16 +170,17 @@ private slots:
         QVERIFY(server.start());
         const QString base = QStringLiteral("http://127.0.0.1:%1").arg(server.port());
         const QString dataDir = home.path() + QStringLiteral("/clipdeck-data");
-        const QString shot = QDir(QStringLiteral(CLIPDECK_TEST_OUTPUT_DIR)).filePath(QStringLiteral("desktop-app-remote-screenshot.png"));
+        const QString shot = QDir(QStringLiteral(CLIPDECK_TEST_OUTPUT_DIR))
+                                 .filePath(QStringLiteral("desktop-app-remote-screenshot.png"));
         QFile::remove(shot);
 
-        const Run r = run({QStringLiteral("--data-dir"), dataDir,
-                           QStringLiteral("--server"), base + u'=' + QString::fromLatin1(serverfixture::alice.token),
-                           QStringLiteral("--submit"), QStringLiteral("thumbnails=%1,on=%2").arg(clip, base),
-                           QStringLiteral("--screenshot"), shot, QStringLiteral("--quit-when-idle")},
+        const Run r = run({QStringLiteral("--data-dir"), dataDir, QStringLiteral("--server"),
+                           base + u'=' + QString::fromLatin1(serverfixture::alice.token), QStringLiteral("--submit"),
+                           QStringLiteral("thumbnails=%1,on=%2").arg(clip, base), QStringLiteral("--screenshot"), shot,
+                           QStringLiteral("--quit-when-idle")},
                           offscreen(home.path()));
-        const QString diagnostics = QStringLiteral("stdout:\n%1\nstderr:\n%2")
-                                        .arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
+        const QString diagnostics =
+            QStringLiteral("stdout:\n%1\nstderr:\n%2").arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
         QVERIFY2(r.exitCode == 0, qPrintable(diagnostics));
         const QStringList warnings = qmlWarnings(r.err);
         QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join(u'\n')));
@@ -223,13 +223,12 @@ private slots:
         QVERIFY(server.start());
         const QString base = QStringLiteral("http://127.0.0.1:%1").arg(server.port());
 
-        const Run r = run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"),
-                           QStringLiteral("--server"), base + QStringLiteral("=not-a-token-anyone-has"),
-                           QStringLiteral("--submit"), QStringLiteral("thumbnails=%1,on=%2").arg(clip, base),
-                           QStringLiteral("--quit-when-idle")},
+        const Run r = run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"), QStringLiteral("--server"),
+                           base + QStringLiteral("=not-a-token-anyone-has"), QStringLiteral("--submit"),
+                           QStringLiteral("thumbnails=%1,on=%2").arg(clip, base), QStringLiteral("--quit-when-idle")},
                           offscreen(home.path()), serverfixture::WaitMs);
-        const QString diagnostics = QStringLiteral("stdout:\n%1\nstderr:\n%2")
-                                        .arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
+        const QString diagnostics =
+            QStringLiteral("stdout:\n%1\nstderr:\n%2").arg(QString::fromUtf8(r.out), QString::fromUtf8(r.err));
         QVERIFY2(r.exitCode == 1, qPrintable(diagnostics));
         QVERIFY2(r.out.contains(" thumbnails failed"), qPrintable(diagnostics));
         // Why, for the person reading the log: the server refused the token.
@@ -247,10 +246,10 @@ private slots:
     {
         const QString clip = fixtures::basicClip(4.0);
         QTemporaryDir home;
-        const Run r = run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"),
-                           QStringLiteral("--submit"), QStringLiteral("thumbnails=%1,on=http://127.0.0.1:9").arg(clip),
-                           QStringLiteral("--quit-when-idle")},
-                          offscreen(home.path()), serverfixture::WaitMs);
+        const Run r =
+            run({QStringLiteral("--data-dir"), home.path() + QStringLiteral("/d"), QStringLiteral("--submit"),
+                 QStringLiteral("thumbnails=%1,on=http://127.0.0.1:9").arg(clip), QStringLiteral("--quit-when-idle")},
+                offscreen(home.path()), serverfixture::WaitMs);
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("no server http://127.0.0.1:9 is configured"), r.err.constData());
         QVERIFY2(qmlWarnings(r.err).isEmpty(), r.err.constData());
@@ -269,10 +268,12 @@ private slots:
         QVERIFY(p.waitForStarted());
         QByteArray err;
         static const QRegularExpression line(QStringLiteral("(?m)^first-frame-ms (\\d+)$"));
-        const bool reported = QTest::qWaitFor([&] {
-            err += p.readAllStandardError();
-            return line.match(QString::fromUtf8(err)).hasMatch() || p.state() == QProcess::NotRunning;
-        }, serverfixture::WaitMs);
+        const bool reported = QTest::qWaitFor(
+            [&] {
+                err += p.readAllStandardError();
+                return line.match(QString::fromUtf8(err)).hasMatch() || p.state() == QProcess::NotRunning;
+            },
+            serverfixture::WaitMs);
         p.terminate();
         if (!p.waitForFinished(10000))
             p.kill();

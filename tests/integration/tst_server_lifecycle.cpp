@@ -46,13 +46,15 @@ QString tst_ServerLifecycle::uploadClip(ServerProcess &server, const User &user,
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return {};
-    const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", "clip.mp4"}});
+    const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(),
+                                {{"X-Filename", "clip.mp4"}});
     return r.status == 201 ? r.json().value(QStringLiteral("id")).toString() : QString();
 }
 
 Job tst_ServerLifecycle::fetch(ServerProcess &server, const User &user, const QString &id)
 {
-    return clipdeck::jobs::decodeJob(m_http.get(server.url(QStringLiteral("/api/jobs/") + id), user.token).body).job.value_or(Job());
+    return clipdeck::jobs::decodeJob(m_http.get(server.url(QStringLiteral("/api/jobs/") + id), user.token).body)
+        .job.value_or(Job());
 }
 
 tst_ServerLifecycle::Run tst_ServerLifecycle::runServer(const QStringList &args, const QProcessEnvironment &env)
@@ -89,8 +91,10 @@ void tst_ServerLifecycle::firstStartCreatesToken()
     const QString tokens = data + QStringLiteral("/tokens");
     QVERIFY2(server.output().contains("access token written to " + tokens.toUtf8()), server.output().constData());
     QFile file(tokens);
-    QCOMPARE(file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
-             QFileDevice::Permissions());
+    QCOMPARE(
+        file.permissions()
+            & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
+        QFileDevice::Permissions());
     QVERIFY(file.open(QIODevice::ReadOnly));
     QByteArray token;
     for (const QByteArray &line : file.readAll().split('\n')) {
@@ -131,7 +135,8 @@ void tst_ServerLifecycle::configErrors()
     r = runServer({QStringLiteral("--config"), config.fileName()});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.output.contains("bad.conf:3: unknown key \"heartbaet\""), r.output.constData());
-    r = runServer({QStringLiteral("--data-dir"), data, QStringLiteral("--tokens"), m_dir.path() + QStringLiteral("/missing-tokens")});
+    r = runServer({QStringLiteral("--data-dir"), data, QStringLiteral("--tokens"),
+                   m_dir.path() + QStringLiteral("/missing-tokens")});
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.output.contains("cannot read the token file"));
     r = runServer({QStringLiteral("--help")});
@@ -151,9 +156,11 @@ void tst_ServerLifecycle::configFileAndEnvironment()
     {
         ServerProcess server(data);
         QVERIFY(server.start({QStringLiteral("--config"), config.fileName()}));
-        const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), alice.token, QByteArray(11, 'x'), {{"X-Filename", "a.mp4"}});
+        const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), alice.token, QByteArray(11, 'x'),
+                                    {{"X-Filename", "a.mp4"}});
         QCOMPARE(r.status, 413);
-        QCOMPARE(m_http.get(server.url(QStringLiteral("/healthz")), {}, {{"Origin", "https://a.example"}}).header("Access-Control-Allow-Origin"),
+        QCOMPARE(m_http.get(server.url(QStringLiteral("/healthz")), {}, {{"Origin", "https://a.example"}})
+                     .header("Access-Control-Allow-Origin"),
                  QByteArray("https://a.example"));
         QCOMPARE(server.terminate(), 0);
     }
@@ -166,7 +173,8 @@ void tst_ServerLifecycle::configFileAndEnvironment()
         QCOMPARE(uploadClip(server, alice, m_clip).isEmpty(), false); // ~400 kB passes 20M
         QCOMPARE(server.terminate(), 0);
         QVERIFY(server.start({QStringLiteral("--config"), config.fileName(), QStringLiteral("--max-upload=100")}));
-        const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), alice.token, QByteArray(101, 'x'), {{"X-Filename", "a.mp4"}});
+        const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), alice.token, QByteArray(101, 'x'),
+                                    {{"X-Filename", "a.mp4"}});
         QCOMPARE(r.status, 413);
         QCOMPARE(server.terminate(), 0);
     }
@@ -181,11 +189,13 @@ void tst_ServerLifecycle::restartKeepsJobsMediaAndOutputs()
     QVERIFY(!media.isEmpty());
     SseClient events(server.port(), "/api/events", bearer(alice));
     QVERIFY(events.waitOpen());
-    const Reply submitted = m_http.postJson(server.url(QStringLiteral("/api/jobs")), alice.token,
-                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + media.toUtf8() + "\",\"params\":{\"count\":2}}");
+    const Reply submitted =
+        m_http.postJson(server.url(QStringLiteral("/api/jobs")), alice.token,
+                        "{\"kind\":\"thumbnails\",\"mediaId\":\"" + media.toUtf8() + "\",\"params\":{\"count\":2}}");
     QCOMPARE(submitted.status, 202);
     const QString id = submitted.json().value(QStringLiteral("jobId")).toString();
-    QVERIFY(QTest::qWaitFor([&] { return !events.events.isEmpty() && jobOf(events.events.last())->isTerminal(); }, WaitMs));
+    QVERIFY(
+        QTest::qWaitFor([&] { return !events.events.isEmpty() && jobOf(events.events.last())->isTerminal(); }, WaitMs));
     const Job done = jobOf(events.events.last()).value();
     QCOMPARE(done.status, Status::Complete);
     const QString oldCursor = events.lastEventId();
@@ -200,28 +210,37 @@ void tst_ServerLifecycle::restartKeepsJobsMediaAndOutputs()
     QCOMPARE(fetch(server, alice, id), done);
     QCOMPARE(m_http.get(server.url(done.outputs.first().path), alice.token).body, output);
     QCOMPARE(m_http.get(server.url(QStringLiteral("/api/media/") + media), alice.token).status, 200);
-    const QJsonArray jobs = m_http.get(server.url(QStringLiteral("/api/jobs?status=complete")), alice.token).json().value(QStringLiteral("jobs")).toArray();
+    const QJsonArray jobs = m_http.get(server.url(QStringLiteral("/api/jobs?status=complete")), alice.token)
+                                .json()
+                                .value(QStringLiteral("jobs"))
+                                .toArray();
     QCOMPARE(jobs.size(), 1);
     // Ownership survived too.
     QCOMPARE(m_http.get(server.url(QStringLiteral("/api/jobs/") + id), bob.token).status, 404);
 
     // The old cursor is of another epoch: fresh snapshots, the finished job among them.
-    SseClient resumed(server.port(), "/api/events", bearer(alice) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", oldCursor.toUtf8()}});
+    SseClient resumed(server.port(), "/api/events",
+                      bearer(alice) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", oldCursor.toUtf8()}});
     QVERIFY(resumed.waitEvents(1));
     QCOMPARE(jobOf(resumed.events.last()).value(), done);
     QVERIFY(!resumed.lastEventId().startsWith(oldCursor.section(u'-', 0, 0) + u'-'));
     // A job stream resumed at the end: 204. Behind it, with no history from before the
     // restart: the current snapshot.
-    SseClient atEnd(server.port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq)}});
+    SseClient atEnd(server.port(), "/api/jobs/" + id.toUtf8() + "/stream",
+                    bearer(alice)
+                        + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq)}});
     QVERIFY(atEnd.waitClosed());
     QCOMPARE(atEnd.status, 204);
-    SseClient behind(server.port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq - 3)}});
+    SseClient behind(
+        server.port(), "/api/jobs/" + id.toUtf8() + "/stream",
+        bearer(alice) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq - 3)}});
     QVERIFY(behind.waitClosed());
     QCOMPARE(behind.events.size(), 1);
     QCOMPARE(jobOf(behind.events.first()).value(), done);
 
     // And it goes on working.
-    const Reply again = m_http.postJson(server.url(QStringLiteral("/api/jobs")), alice.token, "{\"kind\":\"probe\",\"mediaId\":\"" + media.toUtf8() + "\"}");
+    const Reply again = m_http.postJson(server.url(QStringLiteral("/api/jobs")), alice.token,
+                                        "{\"kind\":\"probe\",\"mediaId\":\"" + media.toUtf8() + "\"}");
     QCOMPARE(again.status, 202);
     QCOMPARE(server.terminate(), 0);
 }
@@ -237,7 +256,8 @@ void tst_ServerLifecycle::killedMidJobComesBackInterrupted()
     const QString id = submitted.json().value(QStringLiteral("jobId")).toString();
     {
         SseClient stream(server.port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice));
-        QVERIFY(QTest::qWaitFor([&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->progress > 0; }, WaitMs));
+        QVERIFY(QTest::qWaitFor([&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->progress > 0; },
+                                WaitMs));
         QCOMPARE(jobOf(stream.events.last())->status, Status::Running);
         server.killHard();
         QVERIFY(stream.waitClosed());
@@ -268,7 +288,8 @@ void tst_ServerLifecycle::sigtermShutsDownCleanly()
     const QString id = submitted.json().value(QStringLiteral("jobId")).toString();
     SseClient stream(server.port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice));
     SseClient events(server.port(), "/api/events", bearer(alice));
-    QVERIFY(QTest::qWaitFor([&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->progress > 0; }, WaitMs));
+    QVERIFY(
+        QTest::qWaitFor([&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->progress > 0; }, WaitMs));
     QVERIFY(events.waitOpen());
 
     QCOMPARE(server.terminate(), 0);

@@ -68,7 +68,8 @@ QString tst_ServerRest::upload(const User &user, const QString &path, const QByt
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return {};
-    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", name}});
+    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), user.token, f.readAll(),
+                                {{"X-Filename", name}});
     if (r.status != 201) {
         qWarning("upload of %s: %d %s", qPrintable(path), r.status, r.body.constData());
         return {};
@@ -93,7 +94,8 @@ Job tst_ServerRest::runToEnd(const User &user, const QByteArray &json)
 
 Job tst_ServerRest::runToEnd(const User &user, const QString &kind, const QString &mediaId, const QByteArray &params)
 {
-    return runToEnd(user, "{\"kind\":\"" + kind.toUtf8() + "\",\"mediaId\":\"" + mediaId.toUtf8() + "\",\"params\":" + params + "}");
+    return runToEnd(user, "{\"kind\":\"" + kind.toUtf8() + "\",\"mediaId\":\"" + mediaId.toUtf8()
+                              + "\",\"params\":" + params + "}");
 }
 
 // Nothing of the server's data directory in what a client receives.
@@ -106,7 +108,11 @@ void tst_ServerRest::verifyNoServerPath(const QByteArray &body)
 
 int tst_ServerRest::jobCount(const User &user)
 {
-    return int(m_http.get(m_server->url(QStringLiteral("/api/jobs")), user.token).json().value(QStringLiteral("jobs")).toArray().size());
+    return int(m_http.get(m_server->url(QStringLiteral("/api/jobs")), user.token)
+                   .json()
+                   .value(QStringLiteral("jobs"))
+                   .toArray()
+                   .size());
 }
 
 // Every file under the media folder, relative to it ("<id>/clip.mp4").
@@ -129,7 +135,8 @@ void tst_ServerRest::initTestCase()
     QVERIFY(!m_clip.isEmpty());
     m_server = std::make_unique<ServerProcess>(m_dir.path() + QStringLiteral("/data"));
     QVERIFY(m_server->start({QStringLiteral("--max-upload"), QStringLiteral("3000000"), QStringLiteral("--cors-origin"),
-                             QStringLiteral("https://app.example.com"), QStringLiteral("--heavy-workers"), QStringLiteral("0")}));
+                             QStringLiteral("https://app.example.com"), QStringLiteral("--heavy-workers"),
+                             QStringLiteral("0")}));
     m_clipId = upload(alice, m_clip, "clip.mp4");
     QVERIFY(!m_clipId.isEmpty());
 }
@@ -148,18 +155,20 @@ void tst_ServerRest::healthAndMetrics()
     const Reply metrics = m_http.get(m_server->url(QStringLiteral("/metrics")));
     QCOMPARE(metrics.status, 200);
     QVERIFY(metrics.header("Content-Type").startsWith("text/plain; version=0.0.4"));
-    for (const char *name : {"clipdeck_streams_open{kind=\"job\"}", "clipdeck_events_published_total", "clipdeck_events_delivered_total",
-                             "clipdeck_stream_clients_dropped_total", "clipdeck_jobs{status=\"running\"}", "clipdeck_queue_depth",
-                             "clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"+Inf\"} 1",
-                             "clipdeck_uploads_total{result=\"stored\"}"}) {
+    for (const char *name :
+         {"clipdeck_streams_open{kind=\"job\"}", "clipdeck_events_published_total", "clipdeck_events_delivered_total",
+          "clipdeck_stream_clients_dropped_total", "clipdeck_jobs{status=\"running\"}", "clipdeck_queue_depth",
+          "clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"+Inf\"} 1",
+          "clipdeck_uploads_total{result=\"stored\"}"}) {
         QVERIFY2(metrics.body.contains(name), name);
     }
 }
 
 void tst_ServerRest::unauthorized()
 {
-    for (const QString &path : {QStringLiteral("/api/jobs"), QStringLiteral("/api/media"), QStringLiteral("/api/events"),
-                                QStringLiteral("/api/jobs/x/stream"), QStringLiteral("/api/media/") + m_clipId}) {
+    for (const QString &path :
+         {QStringLiteral("/api/jobs"), QStringLiteral("/api/media"), QStringLiteral("/api/events"),
+          QStringLiteral("/api/jobs/x/stream"), QStringLiteral("/api/media/") + m_clipId}) {
         const Reply r = m_http.get(m_server->url(path));
         QCOMPARE(r.status, 401);
         QCOMPARE(r.errorCode(), QStringLiteral("unauthorized"));
@@ -168,14 +177,23 @@ void tst_ServerRest::unauthorized()
     const Reply wrong = m_http.get(m_server->url(QStringLiteral("/api/jobs")), "not-a-valid-token-at-all");
     QCOMPARE(wrong.status, 401);
     QVERIFY(wrong.header("WWW-Authenticate").contains("error=\"invalid_token\""));
-    const Reply basic = m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Authorization", "Basic YWxpY2U6eA=="}});
+    const Reply basic =
+        m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Authorization", "Basic YWxpY2U6eA=="}});
     QCOMPARE(basic.status, 401);
     // The query and cookie forms are for streams only.
-    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs?access_token=") + QString::fromLatin1(alice.token))).status, 401);
-    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Cookie", "clipdeck_token=" + alice.token}}).status, 401);
+    QCOMPARE(
+        m_http.get(m_server->url(QStringLiteral("/api/jobs?access_token=") + QString::fromLatin1(alice.token))).status,
+        401);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs")), {}, {{"Cookie", "clipdeck_token=" + alice.token}})
+                 .status,
+             401);
     // Submitting without a token creates nothing.
     const int before = jobCount(alice);
-    QCOMPARE(m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), {}, "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}").status, 401);
+    QCOMPARE(m_http
+                 .postJson(m_server->url(QStringLiteral("/api/jobs")), {},
+                           "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}")
+                 .status,
+             401);
     QCOMPARE(jobCount(alice), before);
 }
 
@@ -184,7 +202,8 @@ void tst_ServerRest::uploadAndGetMedia()
     QFile f(m_clip);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray bytes = f.readAll();
-    const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media?name=My%20Clip.MP4")), carol.token, bytes);
+    const Reply r =
+        m_http.send("POST", m_server->url(QStringLiteral("/api/media?name=My%20Clip.MP4")), carol.token, bytes);
     QCOMPARE(r.status, 201);
     const QJsonObject media = r.json();
     const QString id = media.value(QStringLiteral("id")).toString();
@@ -192,7 +211,8 @@ void tst_ServerRest::uploadAndGetMedia()
     QCOMPARE(r.header("Location"), "/api/media/" + id.toUtf8());
     QCOMPARE(media.value(QStringLiteral("name")).toString(), QStringLiteral("My Clip.MP4"));
     QCOMPARE(media.value(QStringLiteral("size")).toInteger(), bytes.size());
-    QCOMPARE(media.value(QStringLiteral("sha256")).toString().toLatin1(), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    QCOMPARE(media.value(QStringLiteral("sha256")).toString().toLatin1(),
+             QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
     const QJsonObject probe = media.value(QStringLiteral("probe")).toObject();
     QCOMPARE(probe.value(QStringLiteral("streams")).toArray().size(), 2);
     QVERIFY(probe.value(QStringLiteral("durationSeconds")).toDouble() > 3.5);
@@ -228,7 +248,9 @@ void tst_ServerRest::uploadErrors()
     QFile text(fixtures::textFileNamedMp4());
     QVERIFY(text.open(QIODevice::ReadOnly));
     // The message names the upload as the client sent it, never the server's file.
-    auto message = [](const Reply &reply) { return reply.json().value(u"error"_s).toObject().value(u"message"_s).toString(); };
+    auto message = [](const Reply &reply) {
+        return reply.json().value(u"error"_s).toObject().value(u"message"_s).toString();
+    };
     r = m_http.send("POST", url, alice.token, text.readAll(), {{"X-Filename", "my notes.mp4"}});
     QCOMPARE(r.status, 422);
     QCOMPARE(r.errorCode(), QStringLiteral("not_media"));
@@ -248,7 +270,12 @@ void tst_ServerRest::uploadErrors()
 
     // Nothing of any of them was kept.
     QCOMPARE(mediaFiles(), before);
-    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), alice.token).json().value(QStringLiteral("media")).toArray().size(), 1);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), alice.token)
+                 .json()
+                 .value(QStringLiteral("media"))
+                 .toArray()
+                 .size(),
+             1);
     QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media/nope")), alice.token).status, 404);
 }
 
@@ -300,7 +327,8 @@ void tst_ServerRest::uploadNameNeverAPath()
 void tst_ServerRest::submitRunDownload()
 {
     const Reply submitted = m_http.postJson(m_server->url(QStringLiteral("/api/jobs")), alice.token,
-                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8() + "\",\"params\":{\"count\":3},\"priority\":2}");
+                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8()
+                                                + "\",\"params\":{\"count\":3},\"priority\":2}");
     QCOMPARE(submitted.status, 202);
     const auto first = clipdeck::jobs::decodeJob(submitted.body);
     QVERIFY2(first.job, qPrintable(first.error));
@@ -343,7 +371,8 @@ void tst_ServerRest::submitRunDownload()
         QCOMPARE(head.status, 200);
         QCOMPARE(head.header("Content-Length"), QByteArray::number(o.size));
     }
-    const Reply missing = m_http.get(m_server->url(QStringLiteral("/api/jobs/%1/outputs/nope.jpg").arg(done.id)), alice.token);
+    const Reply missing =
+        m_http.get(m_server->url(QStringLiteral("/api/jobs/%1/outputs/nope.jpg").arg(done.id)), alice.token);
     QCOMPARE(missing.status, 404);
     QCOMPARE(missing.errorCode(), QStringLiteral("output_not_found"));
 }
@@ -370,7 +399,8 @@ void tst_ServerRest::outputsNamedAfterUpload()
             again.append(o.name);
             QVERIFY2(o.name.startsWith(u"My Clip."_s), qPrintable(o.name));
             // The URL path is percent-encoded, and it downloads.
-            QCOMPARE(o.path, u"/api/jobs/%1/outputs/%2"_s.arg(run.id, QString::fromLatin1(QUrl::toPercentEncoding(o.name))));
+            QCOMPARE(o.path,
+                     u"/api/jobs/%1/outputs/%2"_s.arg(run.id, QString::fromLatin1(QUrl::toPercentEncoding(o.name))));
             QVERIFY(o.path.contains(u"My%20Clip."_s));
             const Reply file = m_http.get(m_server->url(o.path), alice.token);
             QCOMPARE(file.status, 200);
@@ -428,7 +458,8 @@ void tst_ServerRest::deleteMedia()
     QCOMPARE(m_http.get(url, bob.token).status, 200);
 
     // A job not finished uses it: no heavy workers, so a transcode stays queued.
-    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token, "{\"kind\":\"transcode\",\"mediaId\":\"" + id.toUtf8() + "\"}");
+    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token,
+                        "{\"kind\":\"transcode\",\"mediaId\":\"" + id.toUtf8() + "\"}");
     QCOMPARE(r.status, 202);
     const QString job = r.json().value(u"jobId"_s).toString();
     r = m_http.send("DELETE", url, bob.token);
@@ -448,8 +479,10 @@ void tst_ServerRest::deleteMedia()
     QVERIFY(!QFileInfo::exists(m_dir.path() + u"/data/media/"_s + id));
     QCOMPARE(m_http.send("DELETE", url, bob.token).status, 404);
     // The finished job stays, still naming its media by id.
-    QCOMPARE(clipdeck::jobs::decodeJob(m_http.get(m_server->url(u"/api/jobs/"_s + job), bob.token).body).job->input, id);
-    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token, "{\"kind\":\"probe\",\"mediaId\":\"" + id.toUtf8() + "\"}");
+    QCOMPARE(clipdeck::jobs::decodeJob(m_http.get(m_server->url(u"/api/jobs/"_s + job), bob.token).body).job->input,
+             id);
+    r = m_http.postJson(m_server->url(u"/api/jobs"_s), bob.token,
+                        "{\"kind\":\"probe\",\"mediaId\":\"" + id.toUtf8() + "\"}");
     QCOMPARE(r.status, 422);
     QCOMPARE(r.errorCode(), u"unknown_media"_s);
 }
@@ -471,7 +504,8 @@ void tst_ServerRest::oldLayoutDataDir()
         QVERIFY(db.open());
         QSqlQuery q(db);
         for (const auto &[id, name] : {std::pair{present, u"Old Clip.mp4"_s}, std::pair{missing, u"Lost Clip.mp4"_s}}) {
-            q.prepare(u"INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+            q.prepare(
+                u"INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
             for (const QVariant &v : {QVariant(id), QVariant(u"alice"_s), QVariant(name), QVariant(id + u".mp4"_s),
                                       QVariant(QFileInfo(m_clip).size()), QVariant(u"00"_s), QVariant(u"{}"_s),
                                       QVariant(u"2025-01-01T00:00:00.000Z"_s)})
@@ -487,8 +521,9 @@ void tst_ServerRest::oldLayoutDataDir()
     const QUrl record = server.url(u"/api/media/"_s + present);
     QCOMPARE(m_http.get(record, alice.token).json().value(u"name"_s).toString(), u"Old Clip.mp4"_s);
 
-    const Reply submitted = m_http.postJson(server.url(u"/api/jobs"_s), alice.token,
-                                            "{\"kind\":\"thumbnails\",\"mediaId\":\"" + present.toUtf8() + "\",\"params\":{\"count\":2}}");
+    const Reply submitted =
+        m_http.postJson(server.url(u"/api/jobs"_s), alice.token,
+                        "{\"kind\":\"thumbnails\",\"mediaId\":\"" + present.toUtf8() + "\",\"params\":{\"count\":2}}");
     QCOMPARE(submitted.status, 202);
     const QString jobId = submitted.json().value(u"jobId"_s).toString();
     SseClient stream(server.port(), "/api/jobs/" + jobId.toUtf8() + "/stream", bearer(alice));
@@ -507,7 +542,8 @@ void tst_ServerRest::oldLayoutDataDir()
     const Reply lost = m_http.postJson(server.url(u"/api/jobs"_s), alice.token,
                                        "{\"kind\":\"probe\",\"mediaId\":\"" + missing.toUtf8() + "\"}");
     QCOMPARE(lost.status, 202);
-    SseClient lostStream(server.port(), "/api/jobs/" + lost.json().value(u"jobId"_s).toString().toUtf8() + "/stream", bearer(alice));
+    SseClient lostStream(server.port(), "/api/jobs/" + lost.json().value(u"jobId"_s).toString().toUtf8() + "/stream",
+                         bearer(alice));
     QVERIFY(lostStream.waitClosed());
     const Job failed = jobOf(lostStream.events.last()).value();
     QCOMPARE(failed.status, Status::Failed);
@@ -543,7 +579,8 @@ void tst_ServerRest::submitValidation()
         {"{\"kind\":\"probe\",\"mediaId\":\"" + media + "\",\"params\":[]}", 400, "invalid_request"},
         {"{\"kind\":\"probe\",\"mediaId\":\"" + media + "\",\"priority\":1.5}", 400, "invalid_request"},
         {"{\"kind\":\"sharpen\",\"mediaId\":\"" + media + "\"}", 422, "unknown_kind"},
-        {"{\"kind\":\"transcode\",\"mediaId\":\"" + media + "\",\"params\":{\"preset\":\"no-such-preset\"}}", 422, "unknown_preset"},
+        {"{\"kind\":\"transcode\",\"mediaId\":\"" + media + "\",\"params\":{\"preset\":\"no-such-preset\"}}", 422,
+         "unknown_preset"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":0}}", 422, "invalid_params"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"bogus\":1}}", 422, "invalid_params"},
         {"{\"kind\":\"probe\",\"mediaId\":\"no-such-media\"}", 422, "unknown_media"},
@@ -552,7 +589,8 @@ void tst_ServerRest::submitValidation()
         const Reply r = m_http.postJson(url, alice.token, c.body);
         QVERIFY2(r.status == c.status, c.body.constData());
         QVERIFY2(r.errorCode() == QLatin1StringView(c.code), (c.body + " -> " + r.body).constData());
-        QVERIFY(!r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
+        QVERIFY(
+            !r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
     }
     // A body over the JSON limit.
     const Reply big = m_http.postJson(url, alice.token, "{\"kind\":\"" + QByteArray(2 << 20, 'k') + "\"}");
@@ -564,15 +602,24 @@ void tst_ServerRest::submitValidation()
 
 void tst_ServerRest::listFilter()
 {
-    const Job done = runToEnd(dave, "{\"kind\":\"probe\",\"mediaId\":\"" + upload(dave, m_clip, "d.mp4").toUtf8() + "\"}");
+    const Job done =
+        runToEnd(dave, "{\"kind\":\"probe\",\"mediaId\":\"" + upload(dave, m_clip, "d.mp4").toUtf8() + "\"}");
     QCOMPARE(done.status, Status::Complete);
     const QUrl all = m_server->url(QStringLiteral("/api/jobs"));
     QCOMPARE(m_http.get(all, dave.token).json().value(QStringLiteral("jobs")).toArray().size(), 1);
     const QJsonArray complete =
-        m_http.get(m_server->url(QStringLiteral("/api/jobs?status=complete,failed")), dave.token).json().value(QStringLiteral("jobs")).toArray();
+        m_http.get(m_server->url(QStringLiteral("/api/jobs?status=complete,failed")), dave.token)
+            .json()
+            .value(QStringLiteral("jobs"))
+            .toArray();
     QCOMPARE(complete.size(), 1);
     QCOMPARE(complete.at(0).toObject().value(QStringLiteral("jobId")).toString(), done.id);
-    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs?status=running,pending")), dave.token).json().value(QStringLiteral("jobs")).toArray().size(), 0);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/jobs?status=running,pending")), dave.token)
+                 .json()
+                 .value(QStringLiteral("jobs"))
+                 .toArray()
+                 .size(),
+             0);
     const Reply bad = m_http.get(m_server->url(QStringLiteral("/api/jobs?status=done")), dave.token);
     QCOMPARE(bad.status, 400);
     QCOMPARE(bad.errorCode(), QStringLiteral("invalid_status"));
@@ -603,7 +650,8 @@ void tst_ServerRest::actions()
     QCOMPARE(r.status, 202);
     const QString id = r.json().value(QStringLiteral("jobId")).toString();
     auto act = [&](const char *action) {
-        const Reply reply = m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/%2").arg(id, QLatin1StringView(action))), alice.token);
+        const Reply reply = m_http.send(
+            "POST", m_server->url(QStringLiteral("/api/jobs/%1/%2").arg(id, QLatin1StringView(action))), alice.token);
         return std::pair{reply.status, clipdeck::jobs::decodeJob(reply.body).job};
     };
     auto [status, job] = act("pause");
@@ -638,7 +686,8 @@ void tst_ServerRest::actions()
 
 void tst_ServerRest::deleteJob()
 {
-    const Job done = runToEnd(carol, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + upload(carol, m_clip, "c.mp4").toUtf8() + "\",\"params\":{\"count\":2}}");
+    const Job done = runToEnd(carol, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + upload(carol, m_clip, "c.mp4").toUtf8()
+                                         + "\",\"params\":{\"count\":2}}");
     QCOMPARE(done.status, Status::Complete);
     const QUrl url = m_server->url(QStringLiteral("/api/jobs/") + done.id);
     QCOMPARE(m_http.send("DELETE", url, bob.token).status, 404); // not bob's
@@ -650,7 +699,8 @@ void tst_ServerRest::deleteJob()
 
 void tst_ServerRest::usersKeptApart()
 {
-    const Job done = runToEnd(alice, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8() + "\",\"params\":{\"count\":2}}");
+    const Job done =
+        runToEnd(alice, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + m_clipId.toUtf8() + "\",\"params\":{\"count\":2}}");
     QCOMPARE(done.status, Status::Complete);
     const QString job = QStringLiteral("/api/jobs/") + done.id;
     // Another user's things do not exist for bob: 404, never 403.
@@ -663,16 +713,25 @@ void tst_ServerRest::usersKeptApart()
                                          "{\"kind\":\"probe\",\"mediaId\":\"" + m_clipId.toUtf8() + "\"}");
     QCOMPARE(submit.status, 422);
     QCOMPARE(submit.errorCode(), QStringLiteral("unknown_media"));
-    for (const QJsonValue &j : m_http.get(m_server->url(QStringLiteral("/api/jobs")), bob.token).json().value(QStringLiteral("jobs")).toArray())
+    for (const QJsonValue &j : m_http.get(m_server->url(QStringLiteral("/api/jobs")), bob.token)
+                                   .json()
+                                   .value(QStringLiteral("jobs"))
+                                   .toArray())
         QVERIFY(j.toObject().value(QStringLiteral("jobId")).toString() != done.id);
-    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), bob.token).json().value(QStringLiteral("media")).toArray().size(), 0);
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), bob.token)
+                 .json()
+                 .value(QStringLiteral("media"))
+                 .toArray()
+                 .size(),
+             0);
 }
 
 void tst_ServerRest::cors()
 {
     const QUrl url = m_server->url(QStringLiteral("/api/jobs"));
     Reply pre = m_http.send("OPTIONS", url, {}, {},
-                            {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"},
+                            {{"Origin", "https://app.example.com"},
+                             {"Access-Control-Request-Method", "POST"},
                              {"Access-Control-Request-Headers", "authorization, content-type"}});
     QCOMPARE(pre.status, 204);
     QCOMPARE(pre.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));
@@ -682,7 +741,8 @@ void tst_ServerRest::cors()
     QCOMPARE(pre.header("Access-Control-Allow-Credentials"), QByteArray("true"));
     QVERIFY(pre.header("Vary").contains("Origin"));
 
-    Reply denied = m_http.send("OPTIONS", url, {}, {}, {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+    Reply denied = m_http.send("OPTIONS", url, {}, {},
+                               {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
     QCOMPARE(denied.status, 403);
     QCOMPARE(denied.errorCode(), QStringLiteral("origin_not_allowed"));
     QVERIFY(!denied.hasHeader("Access-Control-Allow-Origin"));
@@ -700,7 +760,8 @@ void tst_ServerRest::cors()
     QVERIFY(!other.hasHeader("Access-Control-Allow-Origin"));
 
     // A stream answered to a page of an allowed origin.
-    SseClient stream(m_server->port(), "/api/events?access_token=" + alice.token, {{"Origin", "https://app.example.com"}});
+    SseClient stream(m_server->port(), "/api/events?access_token=" + alice.token,
+                     {{"Origin", "https://app.example.com"}});
     QVERIFY(stream.waitOpen());
     QCOMPARE(stream.status, 200);
     QCOMPARE(stream.header("Access-Control-Allow-Origin"), QByteArray("https://app.example.com"));

@@ -68,11 +68,13 @@ QString tst_ServerStreams::longJob(ServerProcess &server, const User &user)
     QFile f(m_longClip);
     if (!f.open(QIODevice::ReadOnly))
         return {};
-    const Reply up = m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", "long.mp4"}});
+    const Reply up = m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(),
+                                 {{"X-Filename", "long.mp4"}});
     if (up.status != 201)
         return {};
-    return submit(server, user, "{\"kind\":\"transcode\",\"mediaId\":\"" + up.json().value(QStringLiteral("id")).toString().toUtf8()
-                                    + "\",\"params\":{\"preset\":\"web-h264\"}}");
+    return submit(server, user,
+                  "{\"kind\":\"transcode\",\"mediaId\":\"" + up.json().value(QStringLiteral("id")).toString().toUtf8()
+                      + "\",\"params\":{\"preset\":\"web-h264\"}}");
 }
 
 void tst_ServerStreams::initTestCase()
@@ -88,7 +90,8 @@ void tst_ServerStreams::initTestCase()
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray bytes = f.readAll();
     for (const User &u : {alice, bob, carol, dave}) {
-        const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), u.token, bytes, {{"X-Filename", "clip.mp4"}});
+        const Reply r = m_http.send("POST", m_server->url(QStringLiteral("/api/media")), u.token, bytes,
+                                    {{"X-Filename", "clip.mp4"}});
         QCOMPARE(r.status, 201);
         m_media.insert(u.name, r.json().value(QStringLiteral("id")).toString());
     }
@@ -106,10 +109,11 @@ void tst_ServerStreams::firstEventIsSnapshotThenEndsAfterTerminal()
     QVERIFY(!id.isEmpty());
     // Wait until it is well under way, watching with a first stream.
     SseClient watcher(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice));
-    QVERIFY(QTest::qWaitFor([&] {
-        return !watcher.events.isEmpty() && jobOf(watcher.events.last())->progress > 0;
-    }, WaitMs));
-    const Job before = clipdeck::jobs::decodeJob(m_http.get(m_server->url(QStringLiteral("/api/jobs/") + id), alice.token).body).job.value();
+    QVERIFY(QTest::qWaitFor([&] { return !watcher.events.isEmpty() && jobOf(watcher.events.last())->progress > 0; },
+                            WaitMs));
+    const Job before =
+        clipdeck::jobs::decodeJob(m_http.get(m_server->url(QStringLiteral("/api/jobs/") + id), alice.token).body)
+            .job.value();
 
     SseClient stream(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(alice));
     QVERIFY(stream.waitEvents(1));
@@ -151,7 +155,8 @@ void tst_ServerStreams::firstEventIsSnapshotThenEndsAfterTerminal()
 
 void tst_ServerStreams::finishedJobStream()
 {
-    const QString id = submit(*m_server, bob, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(bob.name).toUtf8() + "\"}");
+    const QString id =
+        submit(*m_server, bob, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(bob.name).toUtf8() + "\"}");
     SseClient live(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(bob));
     QVERIFY(live.waitClosed());
     const Job done = jobOf(live.events.last()).value();
@@ -163,17 +168,22 @@ void tst_ServerStreams::finishedJobStream()
     QCOMPARE(after.events.size(), 1);
     QCOMPARE(jobOf(after.events.first()).value(), done);
     // A client that already has the terminal event gets 204 (a browser stops reconnecting).
-    SseClient again(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq)}});
+    SseClient again(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
+                    bearer(bob)
+                        + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq)}});
     QVERIFY(again.waitClosed());
     QCOMPARE(again.status, 204);
     // One that missed the end gets exactly what it missed.
-    SseClient behind(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq - 2)}});
+    SseClient behind(
+        m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
+        bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", QByteArray::number(done.seq - 2)}});
     QVERIFY(behind.waitClosed());
     QCOMPARE(behind.events.size(), 2);
     QCOMPARE(jobOf(behind.events.at(0))->seq, done.seq - 1);
     QCOMPARE(jobOf(behind.events.at(1))->seq, done.seq);
     // An id this job never had: a fresh snapshot.
-    SseClient odd(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", "not-a-seq"}});
+    SseClient odd(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
+                  bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", "not-a-seq"}});
     QVERIFY(odd.waitClosed());
     QCOMPARE(odd.events.size(), 1);
     QCOMPARE(jobOf(odd.events.first())->seq, done.seq);
@@ -187,9 +197,13 @@ void tst_ServerStreams::liveActions()
 {
     const QString id = longJob(*m_server, dave);
     SseClient stream(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", bearer(dave));
-    QVERIFY(QTest::qWaitFor([&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->status == Status::Running; }, WaitMs));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return !stream.events.isEmpty() && jobOf(stream.events.last())->status == Status::Running; }, WaitMs));
     auto act = [&](const char *action) {
-        return m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/%2").arg(id, QLatin1StringView(action))), dave.token).status;
+        return m_http
+            .send("POST", m_server->url(QStringLiteral("/api/jobs/%1/%2").arg(id, QLatin1StringView(action))),
+                  dave.token)
+            .status;
     };
     QCOMPARE(act("pause"), 200);
     QVERIFY(QTest::qWaitFor([&] { return jobOf(stream.events.last())->status == Status::Paused; }, WaitMs));
@@ -226,10 +240,12 @@ void tst_ServerStreams::resumeJobStreamAfterRandomDrops()
     int connections = 0;
     int cuts = 0;
     for (;;) {
-        auto stream = std::make_unique<SseClient>(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
-                                                  bearer(alice) + (lastId.isEmpty() ? QList<std::pair<QByteArray, QByteArray>>{}
-                                                                                    : QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", lastId.toUtf8()}}),
-                                                  lastId);
+        auto stream = std::make_unique<SseClient>(
+            m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
+            bearer(alice)
+                + (lastId.isEmpty() ? QList<std::pair<QByteArray, QByteArray>>{}
+                                    : QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", lastId.toUtf8()}}),
+            lastId);
         ++connections;
         // Anywhere: in the preamble, between events, in the middle of one.
         stream->cutAfter(rng.bounded(1, 2500));
@@ -249,8 +265,11 @@ void tst_ServerStreams::resumeJobStreamAfterRandomDrops()
     // Every seq exactly once, in order, from the first snapshot to the terminal event.
     QVERIFY(!seqs.isEmpty());
     for (qsizetype i = 1; i < seqs.size(); ++i)
-        QVERIFY2(seqs.at(i) == seqs.at(i - 1) + 1, qPrintable(QStringLiteral("at %1: %2 after %3").arg(i).arg(seqs.at(i)).arg(seqs.at(i - 1))));
-    const Job end = clipdeck::jobs::decodeJob(m_http.get(m_server->url(QStringLiteral("/api/jobs/") + id), alice.token).body).job.value();
+        QVERIFY2(seqs.at(i) == seqs.at(i - 1) + 1,
+                 qPrintable(QStringLiteral("at %1: %2 after %3").arg(i).arg(seqs.at(i)).arg(seqs.at(i - 1))));
+    const Job end =
+        clipdeck::jobs::decodeJob(m_http.get(m_server->url(QStringLiteral("/api/jobs/") + id), alice.token).body)
+            .job.value();
     QCOMPARE(end.status, Status::Complete);
     QCOMPARE(seqs.last(), end.seq);
     qInfo("seed %u: %d connections, %d cut mid-stream, %lld events", seed, connections, cuts, qint64(seqs.size()));
@@ -305,8 +324,9 @@ void tst_ServerStreams::resumeUserStreamAfterRandomDrops()
         if (ended)
             break;
         const QString lastId = stream->lastEventId();
-        stream = std::make_unique<SseClient>(m_server->port(), "/api/events",
-                                             bearer(carol) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", lastId.toUtf8()}}, lastId);
+        stream = std::make_unique<SseClient>(
+            m_server->port(), "/api/events",
+            bearer(carol) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", lastId.toUtf8()}}, lastId);
         ++connections;
         stream->cutAfter(rng.bounded(1, 2500));
         QVERIFY2(connections < 2000, "the job never ended");
@@ -314,7 +334,8 @@ void tst_ServerStreams::resumeUserStreamAfterRandomDrops()
     QVERIFY(cuts >= 3);
     QCOMPARE(seqs.first(), 1);
     for (qsizetype i = 1; i < seqs.size(); ++i)
-        QVERIFY2(seqs.at(i) == seqs.at(i - 1) + 1, qPrintable(QStringLiteral("at %1: %2 after %3").arg(i).arg(seqs.at(i)).arg(seqs.at(i - 1))));
+        QVERIFY2(seqs.at(i) == seqs.at(i - 1) + 1,
+                 qPrintable(QStringLiteral("at %1: %2 after %3").arg(i).arg(seqs.at(i)).arg(seqs.at(i - 1))));
     // The ids are the server's cursor, "<epoch>-<counter>", increasing.
     static const QRegularExpression cursor(QStringLiteral("^([0-9a-z]+)-(\\d+)$"));
     qint64 previous = 0;
@@ -335,20 +356,24 @@ void tst_ServerStreams::multiplexedStream()
     const int before = int(events.events.size());
     const QByteArray media = m_media.value(bob.name).toUtf8();
     const QString a = submit(*m_server, bob, "{\"kind\":\"probe\",\"mediaId\":\"" + media + "\"}");
-    const QString b = submit(*m_server, bob, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":2}}");
-    const QString other = submit(*m_server, alice, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(alice.name).toUtf8() + "\"}");
+    const QString b =
+        submit(*m_server, bob, "{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":2}}");
+    const QString other =
+        submit(*m_server, alice, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(alice.name).toUtf8() + "\"}");
     QHash<QString, QList<qint64>> seqs;
-    QVERIFY(QTest::qWaitFor([&] {
-        seqs.clear();
-        bool aDone = false, bDone = false;
-        for (qsizetype i = before; i < events.events.size(); ++i) {
-            const Job j = jobOf(events.events.at(i)).value();
-            seqs[j.id].append(j.seq);
-            aDone = aDone || (j.id == a && j.isTerminal());
-            bDone = bDone || (j.id == b && j.isTerminal());
-        }
-        return aDone && bDone;
-    }, WaitMs));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            seqs.clear();
+            bool aDone = false, bDone = false;
+            for (qsizetype i = before; i < events.events.size(); ++i) {
+                const Job j = jobOf(events.events.at(i)).value();
+                seqs[j.id].append(j.seq);
+                aDone = aDone || (j.id == a && j.isTerminal());
+                bDone = bDone || (j.id == b && j.isTerminal());
+            }
+            return aDone && bDone;
+        },
+        WaitMs));
     QVERIFY(!seqs.contains(other));
     for (const QString &id : {a, b}) {
         const QList<qint64> &list = seqs.value(id);
@@ -363,37 +388,46 @@ void tst_ServerStreams::multiplexedStream()
     // last of them carries the resume cursor, the ones before it a partial-burst id.
     SseClient fresh(m_server->port(), "/api/events", bearer(bob));
     QVERIFY(fresh.waitEvents(2));
-    QVERIFY(QTest::qWaitFor([&] {
-        QSet<QString> jobs;
-        for (const auto &e : std::as_const(fresh.events))
-            jobs.insert(jobOf(e)->id);
-        return jobs.contains(a) && jobs.contains(b);
-    }, WaitMs));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            QSet<QString> jobs;
+            for (const auto &e : std::as_const(fresh.events))
+                jobs.insert(jobOf(e)->id);
+            return jobs.contains(a) && jobs.contains(b);
+        },
+        WaitMs));
     QVERIFY(QRegularExpression(QStringLiteral("^[0-9a-z]+-\\d+$")).match(fresh.events.last().lastEventId).hasMatch());
-    QVERIFY(QRegularExpression(QStringLiteral("^[0-9a-z]+-\\d+\\.1$")).match(fresh.events.first().lastEventId).hasMatch());
+    QVERIFY(
+        QRegularExpression(QStringLiteral("^[0-9a-z]+-\\d+\\.1$")).match(fresh.events.first().lastEventId).hasMatch());
     for (const auto &e : std::as_const(fresh.events))
         QVERIFY(jobOf(e)->id != other);
 
     // An unknown epoch (a cursor from before a restart) gets the same fresh snapshots.
-    SseClient stale(m_server->port(), "/api/events", bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", "zzzz-5"}});
+    SseClient stale(m_server->port(), "/api/events",
+                    bearer(bob) + QList<std::pair<QByteArray, QByteArray>>{{"Last-Event-ID", "zzzz-5"}});
     QVERIFY(stale.waitEvents(fresh.events.size()));
 }
 
 void tst_ServerStreams::streamCredentials()
 {
-    const QString id = submit(*m_server, dave, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(dave.name).toUtf8() + "\"}");
+    const QString id =
+        submit(*m_server, dave, "{\"kind\":\"probe\",\"mediaId\":\"" + m_media.value(dave.name).toUtf8() + "\"}");
     SseClient query(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream?access_token=" + dave.token, {});
     QVERIFY(query.waitClosed());
     QCOMPARE(query.status, 200);
     QVERIFY(!query.events.isEmpty());
     const qint64 last = jobOf(query.events.last())->seq;
 
-    SseClient cookie(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream", {{"Cookie", "theme=dark; clipdeck_token=" + dave.token}});
+    SseClient cookie(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream",
+                     {{"Cookie", "theme=dark; clipdeck_token=" + dave.token}});
     QVERIFY(cookie.waitClosed());
     QCOMPARE(cookie.status, 200);
 
     // The resume point as a query parameter, for clients that cannot set Last-Event-ID.
-    SseClient resumed(m_server->port(), "/api/jobs/" + id.toUtf8() + "/stream?access_token=" + dave.token + "&lastEventId=" + QByteArray::number(last - 1), {});
+    SseClient resumed(m_server->port(),
+                      "/api/jobs/" + id.toUtf8() + "/stream?access_token=" + dave.token
+                          + "&lastEventId=" + QByteArray::number(last - 1),
+                      {});
     QVERIFY(resumed.waitClosed());
     QCOMPARE(resumed.events.size(), 1);
     QCOMPARE(jobOf(resumed.events.first())->seq, last);
@@ -418,7 +452,8 @@ void tst_ServerStreams::streamCredentials()
 void tst_ServerStreams::heartbeatAndIdleClose()
 {
     ServerProcess server(m_dir.path() + QStringLiteral("/idle"));
-    QVERIFY(server.start({QStringLiteral("--heartbeat"), QStringLiteral("0.2"), QStringLiteral("--idle-timeout"), QStringLiteral("1.5")}));
+    QVERIFY(server.start({QStringLiteral("--heartbeat"), QStringLiteral("0.2"), QStringLiteral("--idle-timeout"),
+                          QStringLiteral("1.5")}));
     SseClient events(server.port(), "/api/events", bearer(alice));
     QVERIFY(events.waitClosed());
     QCOMPARE(events.status, 200);
@@ -435,7 +470,8 @@ void tst_ServerStreams::heartbeatAndIdleClose()
 void tst_ServerStreams::slowStreamClientDropped()
 {
     ServerProcess server(m_dir.path() + QStringLiteral("/slow"));
-    QVERIFY(server.start({QStringLiteral("--bench-publish"), QStringLiteral("--max-stream-buffer"), QStringLiteral("65536")}));
+    QVERIFY(server.start(
+        {QStringLiteral("--bench-publish"), QStringLiteral("--max-stream-buffer"), QStringLiteral("65536")}));
     const QUrl publish = server.url(QStringLiteral("/api/bench/jobs/bench-1/publish"));
     QCOMPARE(m_http.send("POST", publish, alice.token, "hello").status, 200);
 
@@ -445,8 +481,14 @@ void tst_ServerStreams::slowStreamClientDropped()
     RawClient slow(server.port(), 1024);
     QVERIFY(slow.waitConnected());
     slow.reading = false;
-    slow.socket.write("GET /api/jobs/bench-1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice.token + "\r\n\r\n");
-    QVERIFY(QTest::qWaitFor([&] { return m_http.get(server.url(QStringLiteral("/metrics"))).body.contains("clipdeck_streams_open{kind=\"job\"} 2"); }, WaitMs));
+    slow.socket.write("GET /api/jobs/bench-1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice.token
+                      + "\r\n\r\n");
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return m_http.get(server.url(QStringLiteral("/metrics")))
+                .body.contains("clipdeck_streams_open{kind=\"job\"} 2");
+        },
+        WaitMs));
 
     const QByteArray payload(64 * 1024, 'p');
     int published = 1;
@@ -456,7 +498,8 @@ void tst_ServerStreams::slowStreamClientDropped()
         QCOMPARE(r.status, 200);
         ++published;
         if (published % 10 == 0)
-            dropped = m_http.get(server.url(QStringLiteral("/metrics"))).body.contains("clipdeck_stream_clients_dropped_total 1");
+            dropped = m_http.get(server.url(QStringLiteral("/metrics")))
+                          .body.contains("clipdeck_stream_clients_dropped_total 1");
     }
     QVERIFY2(dropped, "the slow client was never dropped");
     // The good client got every event, in order, whole.
@@ -478,7 +521,8 @@ void tst_ServerStreams::slowStreamClientDropped()
 void tst_ServerStreams::slowUploadTimedOut()
 {
     ServerProcess server(m_dir.path() + QStringLiteral("/slowupload"));
-    QVERIFY(server.start({QStringLiteral("--body-timeout"), QStringLiteral("0.5"), QStringLiteral("--header-timeout"), QStringLiteral("0.5")}));
+    QVERIFY(server.start({QStringLiteral("--body-timeout"), QStringLiteral("0.5"), QStringLiteral("--header-timeout"),
+                          QStringLiteral("0.5")}));
     RawClient upload(server.port());
     QVERIFY(upload.waitConnected());
     upload.socket.write("POST /api/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice.token
@@ -497,7 +541,12 @@ void tst_ServerStreams::slowUploadTimedOut()
     QVERIFY(slowHead.waitClosed());
     QCOMPARE(slowHead.status(), 408);
     // Nothing of the upload was kept.
-    QCOMPARE(m_http.get(server.url(QStringLiteral("/api/media")), alice.token).json().value(QStringLiteral("media")).toArray().size(), 0);
+    QCOMPARE(m_http.get(server.url(QStringLiteral("/api/media")), alice.token)
+                 .json()
+                 .value(QStringLiteral("media"))
+                 .toArray()
+                 .size(),
+             0);
     QDirIterator files(m_dir.path() + QStringLiteral("/slowupload/media"), QDir::Files);
     QVERIFY(!files.hasNext());
     QVERIFY(m_http.get(server.url(QStringLiteral("/metrics"))).body.contains("clipdeck_http_timeouts_total 2"));
@@ -522,7 +571,12 @@ void tst_ServerStreams::streamsPerUserLimit()
     QCOMPARE(bobs.status, 200);
     // Closing one frees its place.
     one.reset();
-    QVERIFY(QTest::qWaitFor([&] { return m_http.get(server.url(QStringLiteral("/metrics"))).body.contains("clipdeck_streams_open{kind=\"events\"} 2"); }, WaitMs));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return m_http.get(server.url(QStringLiteral("/metrics")))
+                .body.contains("clipdeck_streams_open{kind=\"events\"} 2");
+        },
+        WaitMs));
     SseClient four(server.port(), "/api/events", bearer(alice));
     QVERIFY(four.waitOpen());
     QCOMPARE(four.status, 200);
@@ -532,7 +586,8 @@ void tst_ServerStreams::streamsPerUserLimit()
 void tst_ServerStreams::benchHook()
 {
     // Off by default.
-    QCOMPARE(m_http.send("POST", m_server->url(QStringLiteral("/api/bench/jobs/b/publish")), alice.token, "x").status, 404);
+    QCOMPARE(m_http.send("POST", m_server->url(QStringLiteral("/api/bench/jobs/b/publish")), alice.token, "x").status,
+             404);
 
     ServerProcess server(m_dir.path() + QStringLiteral("/bench"));
     QVERIFY(server.start({QStringLiteral("--bench-publish")}));

@@ -136,8 +136,9 @@ struct Watch
             removed.append(id);
             jobs.remove(id);
         });
-        QObject::connect(&source, &JobSource::submitFailed, &context,
-                         [this](const QString &token, const Error &e) { submitFailures.append({token, e}); });
+        QObject::connect(&source, &JobSource::submitFailed, &context, [this](const QString &token, const Error &e) {
+            submitFailures.append({token, e});
+        });
         QObject::connect(&source, &JobSource::actionFailed, &context,
                          [this](const QString &id, const QString &action, const Error &e) {
                              actionFailures.append({id, action, e});
@@ -227,17 +228,19 @@ private:
     std::unique_ptr<ServerProcess> m_server;
     std::unique_ptr<Proxy> m_proxy;
     Http m_http;
-    QString m_clip;     // 4 s
-    QString m_longClip; // 30 s: a transcode that runs for a while
+    QString m_clip;         // 4 s
+    QString m_longClip;     // 30 s: a transcode that runs for a while
     QString m_completedJob; // alice's transcode from submitUploadsThenReplaces
 };
 
-QString tst_ServerJobSource::upload(ServerProcess &server, const User &user, const QString &path, const QByteArray &name)
+QString tst_ServerJobSource::upload(ServerProcess &server, const User &user, const QString &path,
+                                    const QByteArray &name)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return {};
-    const Reply r = m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", name}});
+    const Reply r =
+        m_http.send("POST", server.url(QStringLiteral("/api/media")), user.token, f.readAll(), {{"X-Filename", name}});
     if (r.status != 201)
         qWarning("upload: %d %s", r.status, r.body.constData());
     return r.json().value(QStringLiteral("id")).toString();
@@ -255,10 +258,13 @@ QString tst_ServerJobSource::submitJob(ServerProcess &server, const User &user, 
 
 bool tst_ServerJobSource::waitTerminal(ServerProcess &server, const User &user, const QString &jobId)
 {
-    return QTest::qWaitFor([&] {
-        const auto job = decodeJob(m_http.get(server.url(QStringLiteral("/api/jobs/") + jobId), user.token).body).job;
-        return job && job->isTerminal();
-    }, WaitMs);
+    return QTest::qWaitFor(
+        [&] {
+            const auto job =
+                decodeJob(m_http.get(server.url(QStringLiteral("/api/jobs/") + jobId), user.token).body).job;
+            return job && job->isTerminal();
+        },
+        WaitMs);
 }
 
 void tst_ServerJobSource::initTestCase()
@@ -269,7 +275,8 @@ void tst_ServerJobSource::initTestCase()
     m_longClip = fixtures::basicClip(30);
     QVERIFY(!m_clip.isEmpty() && !m_longClip.isEmpty());
     m_server = std::make_unique<ServerProcess>(m_dir.path() + QStringLiteral("/main"));
-    QVERIFY(m_server->start({QStringLiteral("--heavy-workers"), QStringLiteral("2"), QStringLiteral("--bench-publish")}));
+    QVERIFY(
+        m_server->start({QStringLiteral("--heavy-workers"), QStringLiteral("2"), QStringLiteral("--bench-publish")}));
     m_proxy = std::make_unique<Proxy>(m_server->port());
 }
 
@@ -348,7 +355,8 @@ void tst_ServerJobSource::submitUploadsThenReplaces()
     QTRY_COMPARE_WITH_TIMEOUT(source.connectionState(), State::Connected, WaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(!watch.resets.isEmpty(), WaitMs);
 
-    const QString token = source.submit({QStringLiteral("transcode"), m_clip, {{QStringLiteral("preset"), QStringLiteral("web-h264")}}, 3, {}});
+    const QString token = source.submit(
+        {QStringLiteral("transcode"), m_clip, {{QStringLiteral("preset"), QStringLiteral("web-h264")}}, 3, {}});
     QVERIFY(!token.isEmpty());
     const QString uploadId = QStringLiteral("upload:") + token;
     // Shown at once, before any network answer.
@@ -407,7 +415,8 @@ void tst_ServerJobSource::submitFailures()
     QTRY_COMPARE_WITH_TIMEOUT(source.connectionState(), State::Connected, WaitMs);
 
     // A file that is not there: the upload's row ends failed with the reason.
-    const QString missing = source.submit({QStringLiteral("probe"), m_dir.path() + QStringLiteral("/no such file.mp4"), {}, 0, {}});
+    const QString missing =
+        source.submit({QStringLiteral("probe"), m_dir.path() + QStringLiteral("/no such file.mp4"), {}, 0, {}});
     QTRY_COMPARE_WITH_TIMEOUT(watch.submitFailures.size(), 1, WaitMs);
     QCOMPARE(watch.submitFailures.first().first, missing);
     QCOMPARE(watch.submitFailures.first().second.code, QStringLiteral("file_not_found"));
@@ -462,7 +471,8 @@ void tst_ServerJobSource::actions()
     Watch watch(source);
     source.start();
     QTRY_COMPARE_WITH_TIMEOUT(source.connectionState(), State::Connected, WaitMs);
-    const QString id = submitJob(*m_server, alice, media, "\"kind\":\"transcode\",\"params\":{\"preset\":\"web-h264\"}");
+    const QString id =
+        submitJob(*m_server, alice, media, "\"kind\":\"transcode\",\"params\":{\"preset\":\"web-h264\"}");
     QVERIFY(!id.isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(watch.status(id), Status::Running, WaitMs);
 
@@ -519,7 +529,8 @@ void tst_ServerJobSource::wrongTokenIsAuthFailedWithoutRetries()
 void tst_ServerJobSource::notAServerIsOffline()
 {
     // A base URL where no API answers: the stream's 404 is fatal, not worth retrying.
-    ServerJobSource source(m_proxy->url().resolved(QUrl(QStringLiteral("/elsewhere/"))), QString::fromUtf8(alice.token));
+    ServerJobSource source(m_proxy->url().resolved(QUrl(QStringLiteral("/elsewhere/"))),
+                           QString::fromUtf8(alice.token));
     QCOMPARE(source.sourceId(), QStringLiteral("http://127.0.0.1:%1/elsewhere").arg(m_proxy->port()));
     Watch watch(source);
     source.start();
@@ -537,7 +548,8 @@ void tst_ServerJobSource::resumeAfterCutWithoutLoss()
     source.start();
     QTRY_COMPARE_WITH_TIMEOUT(source.connectionState(), State::Connected, WaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(watch.resets.size(), 1, WaitMs);
-    const QString id = submitJob(*m_server, carol, media, "\"kind\":\"transcode\",\"params\":{\"preset\":\"web-h264\"}");
+    const QString id =
+        submitJob(*m_server, carol, media, "\"kind\":\"transcode\",\"params\":{\"preset\":\"web-h264\"}");
     QTRY_COMPARE_WITH_TIMEOUT(watch.status(id), Status::Running, WaitMs);
 
     // Cut off while the job changes: the events in between come back as a replay.
@@ -547,7 +559,8 @@ void tst_ServerJobSource::resumeAfterCutWithoutLoss()
     QVERIFY(!source.errorString().isEmpty());
     const qint64 before = watch.jobs.value(id).seq;
     QCOMPARE(m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/pause").arg(id)), carol.token).status, 200);
-    QCOMPARE(m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/resume").arg(id)), carol.token).status, 200);
+    QCOMPARE(m_http.send("POST", m_server->url(QStringLiteral("/api/jobs/%1/resume").arg(id)), carol.token).status,
+             200);
     QCOMPARE(watch.jobs.value(id).seq, before);
     m_proxy->setBlocked(false);
     QTRY_COMPARE_WITH_TIMEOUT(source.connectionState(), State::Connected, WaitMs);
@@ -631,7 +644,8 @@ void tst_ServerJobSource::fetchOutput()
     QCOMPARE(watch.outputs.first().jobId, job.id);
     QCOMPARE(watch.outputs.first().name, output.name);
     const QString path = watch.outputs.first().path;
-    QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/outputs/127.0.0.1_")));
+    QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)
+                            + QStringLiteral("/outputs/127.0.0.1_")));
     QVERIFY(path.endsWith(QLatin1Char('/') + job.id + QLatin1Char('/') + output.name));
     QFile local(path);
     QVERIFY(local.open(QIODevice::ReadOnly));

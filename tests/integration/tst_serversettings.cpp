@@ -128,10 +128,12 @@ private slots:
             QCOMPARE(model.sources().size(), 1);
 
             // The same server under another name (localhost) with a wrong token.
-            QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QStringLiteral("wrong-token")));
+            QVERIFY(
+                servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QStringLiteral("wrong-token")));
             QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 1) != QLatin1String("connecting"); }, WaitMs));
             QCOMPARE(stateOf(servers, 1), QStringLiteral("auth_failed"));
-            QCOMPARE(servers.data(servers.index(1), ServerSettings::StateTextRole).toString(), QStringLiteral("Token refused"));
+            QCOMPARE(servers.data(servers.index(1), ServerSettings::StateTextRole).toString(),
+                     QStringLiteral("Token refused"));
         }
         QSettings reread(ini, QSettings::IniFormat);
         QCOMPARE(reread.beginReadArray(QStringLiteral("servers")), 2);
@@ -154,7 +156,8 @@ private slots:
             QVERIFY(servers.addSessionServer(m_base, QStringLiteral("another-token"), &error).isEmpty());
             QVERIFY(servers.data(servers.index(0), ServerSettings::SessionOnlyRole).toBool());
             QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) == QLatin1String("connected"); }, WaitMs));
-            QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QString::fromLatin1(bob.token)));
+            QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()),
+                                      QString::fromLatin1(bob.token)));
         }
         QSettings reread(ini, QSettings::IniFormat);
         QCOMPARE(reread.beginReadArray(QStringLiteral("servers")), 1);

@@ -16,8 +16,7 @@ class FakeJobSource : public clipdeck::jobs::JobSource
 public:
     explicit FakeJobSource(QString id, QString name = {}, QObject *parent = nullptr)
         : JobSource(parent), m_id(std::move(id)), m_name(name.isEmpty() ? m_id : std::move(name))
-    {
-    }
+    { }
 
     QString sourceId() const override { return m_id; }
     QString displayName() const override { return m_name; }
@@ -61,8 +60,8 @@ private:
 
 // A snapshot with what the tests vary; the rest stays at its defaults.
 inline clipdeck::jobs::Job makeJob(const QString &id, qint64 seq,
-                                   clipdeck::jobs::Status status = clipdeck::jobs::Status::Pending,
-                                   double progress = 0, const QString &input = {})
+                                   clipdeck::jobs::Status status = clipdeck::jobs::Status::Pending, double progress = 0,
+                                   const QString &input = {})
 {
     clipdeck::jobs::Job j;
     j.id = id;

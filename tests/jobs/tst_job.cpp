@@ -39,9 +39,11 @@ Job fullJob()
     job.attempt = 2;
     job.priority = -3;
     job.error = Error{QStringLiteral("corrupt_stream"), QStringLiteral("The video is damaged at 00:01:02.")};
-    job.outputs = {Output{QStringLiteral("clip.mp4"), QStringLiteral("/out/clip.mp4"), QStringLiteral("video"), 123456789012, QStringLiteral("video/mp4")},
-                   Output{QStringLiteral("clip.jpg"), QStringLiteral("/out/clip.jpg"), QStringLiteral("poster"), 0, QStringLiteral("image/jpeg")}};
-    job.createdAt = utc(1767225600000);  // 2026-01-01T00:00:00.000Z
+    job.outputs = {Output{QStringLiteral("clip.mp4"), QStringLiteral("/out/clip.mp4"), QStringLiteral("video"),
+                          123456789012, QStringLiteral("video/mp4")},
+                   Output{QStringLiteral("clip.jpg"), QStringLiteral("/out/clip.jpg"), QStringLiteral("poster"), 0,
+                          QStringLiteral("image/jpeg")}};
+    job.createdAt = utc(1767225600000); // 2026-01-01T00:00:00.000Z
     job.startedAt = utc(1767225601007);
     job.finishedAt = utc(1767225702999);
     job.updatedAt = utc(1767225703000);
@@ -82,8 +84,11 @@ QByteArray encodeWithQJson(const Job &job)
     };
     QJsonArray outputs;
     for (const Output &o : job.outputs)
-        outputs.append(QJsonObject{{QStringLiteral("name"), o.name}, {QStringLiteral("path"), o.path}, {QStringLiteral("role"), o.role},
-                                   {QStringLiteral("size"), o.size}, {QStringLiteral("mime"), o.mime}});
+        outputs.append(QJsonObject{{QStringLiteral("name"), o.name},
+                                   {QStringLiteral("path"), o.path},
+                                   {QStringLiteral("role"), o.role},
+                                   {QStringLiteral("size"), o.size},
+                                   {QStringLiteral("mime"), o.mime}});
     QJsonObject o{
         {QStringLiteral("v"), 1},
         {QStringLiteral("jobId"), job.id},
@@ -95,11 +100,13 @@ QByteArray encodeWithQJson(const Job &job)
         {QStringLiteral("progress"), job.progress},
         {QStringLiteral("stage"), job.stage},
         {QStringLiteral("etaSeconds"), job.etaSeconds ? QJsonValue(*job.etaSeconds) : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("speed"), job.speed ? QJsonValue(QJsonObject{{QStringLiteral("fps"), job.speed->fps}, {QStringLiteral("realtime"), job.speed->realtime}})
+        {QStringLiteral("speed"), job.speed ? QJsonValue(QJsonObject{{QStringLiteral("fps"), job.speed->fps},
+                                                                     {QStringLiteral("realtime"), job.speed->realtime}})
                                             : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("attempt"), job.attempt},
         {QStringLiteral("priority"), job.priority},
-        {QStringLiteral("error"), job.error ? QJsonValue(QJsonObject{{QStringLiteral("code"), job.error->code}, {QStringLiteral("message"), job.error->message}})
+        {QStringLiteral("error"), job.error ? QJsonValue(QJsonObject{{QStringLiteral("code"), job.error->code},
+                                                                     {QStringLiteral("message"), job.error->message}})
                                             : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("outputs"), outputs},
         {QStringLiteral("createdAt"), time(job.createdAt)},
@@ -120,9 +127,9 @@ private slots:
     void statusNames()
     {
         const QList<std::pair<Status, QString>> all{
-            {Status::Pending, QStringLiteral("pending")},   {Status::Running, QStringLiteral("running")},
-            {Status::Paused, QStringLiteral("paused")},     {Status::Complete, QStringLiteral("complete")},
-            {Status::Failed, QStringLiteral("failed")},     {Status::Canceled, QStringLiteral("canceled")},
+            {Status::Pending, QStringLiteral("pending")}, {Status::Running, QStringLiteral("running")},
+            {Status::Paused, QStringLiteral("paused")},   {Status::Complete, QStringLiteral("complete")},
+            {Status::Failed, QStringLiteral("failed")},   {Status::Canceled, QStringLiteral("canceled")},
         };
         for (const auto &[status, name] : all) {
             QCOMPARE(QString(statusName(status)), name);
@@ -160,11 +167,13 @@ private slots:
     {
         const QJsonObject o = QJsonDocument::fromJson(encodeJob(fullJob())).object();
         QStringList keys = o.keys();
-        QStringList expected{QStringLiteral("v"), QStringLiteral("jobId"), QStringLiteral("seq"), QStringLiteral("kind"),
-                             QStringLiteral("input"), QStringLiteral("params"), QStringLiteral("status"), QStringLiteral("progress"),
-                             QStringLiteral("stage"), QStringLiteral("etaSeconds"), QStringLiteral("speed"), QStringLiteral("attempt"),
-                             QStringLiteral("priority"), QStringLiteral("error"), QStringLiteral("outputs"), QStringLiteral("createdAt"),
-                             QStringLiteral("startedAt"), QStringLiteral("finishedAt"), QStringLiteral("updatedAt")};
+        QStringList expected{QStringLiteral("v"),          QStringLiteral("jobId"),     QStringLiteral("seq"),
+                             QStringLiteral("kind"),       QStringLiteral("input"),     QStringLiteral("params"),
+                             QStringLiteral("status"),     QStringLiteral("progress"),  QStringLiteral("stage"),
+                             QStringLiteral("etaSeconds"), QStringLiteral("speed"),     QStringLiteral("attempt"),
+                             QStringLiteral("priority"),   QStringLiteral("error"),     QStringLiteral("outputs"),
+                             QStringLiteral("createdAt"),  QStringLiteral("startedAt"), QStringLiteral("finishedAt"),
+                             QStringLiteral("updatedAt")};
         keys.sort();
         expected.sort();
         QCOMPARE(keys, expected);
@@ -194,7 +203,8 @@ private slots:
         awkward.error = Error{QStringLiteral("x"), QString()};
         awkward.status = Status::Canceled;
         QTest::newRow("awkward numbers") << awkward;
-        for (Status s : {Status::Pending, Status::Running, Status::Paused, Status::Complete, Status::Failed, Status::Canceled}) {
+        for (Status s :
+             {Status::Pending, Status::Running, Status::Paused, Status::Complete, Status::Failed, Status::Canceled}) {
             Job j = minimalJob();
             j.status = s;
             QTest::newRow(statusName(s).data()) << j;
@@ -224,8 +234,10 @@ private slots:
         // Params inserted in a different order, and given as a hash: the same bytes.
         Job c = minimalJob(), d = minimalJob();
         c.params.insert(QStringLiteral("zeta"), 1);
-        c.params.insert(QStringLiteral("alpha"), QVariantHash{{QStringLiteral("y"), 1}, {QStringLiteral("x"), 2}, {QStringLiteral("w"), 3}});
-        d.params.insert(QStringLiteral("alpha"), QVariantMap{{QStringLiteral("w"), 3}, {QStringLiteral("x"), 2}, {QStringLiteral("y"), 1}});
+        c.params.insert(QStringLiteral("alpha"),
+                        QVariantHash{{QStringLiteral("y"), 1}, {QStringLiteral("x"), 2}, {QStringLiteral("w"), 3}});
+        d.params.insert(QStringLiteral("alpha"),
+                        QVariantMap{{QStringLiteral("w"), 3}, {QStringLiteral("x"), 2}, {QStringLiteral("y"), 1}});
         d.params.insert(QStringLiteral("zeta"), 1);
         QCOMPARE(encodeJob(c), encodeJob(d));
 
@@ -240,7 +252,7 @@ private slots:
         QVERIFY(!json.contains('\n'));
         QVERIFY(!json.contains('\r'));
         QVERIFY(json.contains("\\n\\t\\u0001"));
-        QVERIFY(json.contains("B\xc3\xbcro")); // UTF-8, not \u escapes
+        QVERIFY(json.contains("B\xc3\xbcro"));      // UTF-8, not \u escapes
         QVERIFY(json.contains("\xf0\x9f\x8e\xac")); // a non-BMP character as 4 UTF-8 bytes
     }
 
@@ -297,56 +309,98 @@ private slots:
         QTest::newRow("empty object") << QByteArray("{}") << QStringLiteral("\"v\": missing");
         QTest::newRow("v=2") << withKey(good, QStringLiteral("v"), 2) << QStringLiteral("unsupported schema version 2");
         QTest::newRow("v=0") << withKey(good, QStringLiteral("v"), 0) << QStringLiteral("unsupported schema version 0");
-        QTest::newRow("v string") << withKey(good, QStringLiteral("v"), QStringLiteral("1")) << QStringLiteral("\"v\": expected an integer, got a string");
-        QTest::newRow("v 1.5") << withKey(good, QStringLiteral("v"), 1.5) << QStringLiteral("\"v\": expected an integer");
+        QTest::newRow("v string") << withKey(good, QStringLiteral("v"), QStringLiteral("1"))
+                                  << QStringLiteral("\"v\": expected an integer, got a string");
+        QTest::newRow("v 1.5") << withKey(good, QStringLiteral("v"), 1.5)
+                               << QStringLiteral("\"v\": expected an integer");
 
         // Every key is required (nullable ones as null).
-        for (const char *key : {"jobId", "seq", "kind", "input", "params", "status", "progress", "stage", "etaSeconds", "speed",
-                                "attempt", "priority", "error", "outputs", "createdAt", "startedAt", "finishedAt", "updatedAt"}) {
+        for (const char *key :
+             {"jobId", "seq", "kind", "input", "params", "status", "progress", "stage", "etaSeconds", "speed",
+              "attempt", "priority", "error", "outputs", "createdAt", "startedAt", "finishedAt", "updatedAt"}) {
             const QString k = QString::fromLatin1(key);
             QTest::addRow("missing %s", key) << withoutKey(good, k) << QStringLiteral("\"%1\": missing").arg(k);
         }
         // Mistyped.
-        QTest::newRow("jobId number") << withKey(good, QStringLiteral("jobId"), 5) << QStringLiteral("\"jobId\": expected a string, got a number");
-        QTest::newRow("jobId empty") << withKey(good, QStringLiteral("jobId"), QString()) << QStringLiteral("\"jobId\": must not be empty");
-        QTest::newRow("seq negative") << withKey(good, QStringLiteral("seq"), -1) << QStringLiteral("\"seq\": -1 is below the minimum 0");
-        QTest::newRow("seq fraction") << withKey(good, QStringLiteral("seq"), 1.5) << QStringLiteral("\"seq\": expected an integer, got 1.5");
-        QTest::newRow("seq null") << withKey(good, QStringLiteral("seq"), QJsonValue()) << QStringLiteral("\"seq\": expected an integer, got null");
-        QTest::newRow("kind null") << withKey(good, QStringLiteral("kind"), QJsonValue()) << QStringLiteral("\"kind\": expected a string, got null");
-        QTest::newRow("params array") << withKey(good, QStringLiteral("params"), QJsonArray()) << QStringLiteral("\"params\": expected an object, got an array");
-        QTest::newRow("params null") << withKey(good, QStringLiteral("params"), QJsonValue()) << QStringLiteral("\"params\": expected an object, got null");
-        QTest::newRow("unknown status") << withKey(good, QStringLiteral("status"), QStringLiteral("done")) << QStringLiteral("\"status\": unknown status \"done\"");
-        QTest::newRow("status number") << withKey(good, QStringLiteral("status"), 1) << QStringLiteral("\"status\": expected a string, got a number");
-        QTest::newRow("progress 101") << withKey(good, QStringLiteral("progress"), 101) << QStringLiteral("\"progress\": 101 is above the maximum 100");
-        QTest::newRow("progress -1") << withKey(good, QStringLiteral("progress"), -0.5) << QStringLiteral("\"progress\": -0.5 is below the minimum 0");
-        QTest::newRow("progress string") << withKey(good, QStringLiteral("progress"), QStringLiteral("50%")) << QStringLiteral("\"progress\": expected a number, got a string");
-        QTest::newRow("stage bool") << withKey(good, QStringLiteral("stage"), true) << QStringLiteral("\"stage\": expected a string, got a boolean");
-        QTest::newRow("eta negative") << withKey(good, QStringLiteral("etaSeconds"), -3) << QStringLiteral("\"etaSeconds\": -3 is below the minimum 0");
-        QTest::newRow("eta string") << withKey(good, QStringLiteral("etaSeconds"), QStringLiteral("soon")) << QStringLiteral("\"etaSeconds\": expected a number, got a string");
-        QTest::newRow("speed number") << withKey(good, QStringLiteral("speed"), 2) << QStringLiteral("\"speed\": expected an object or null, got a number");
-        QTest::newRow("speed.fps missing") << withKey(good, QStringLiteral("speed"), QJsonObject{{QStringLiteral("realtime"), 1}}) << QStringLiteral("\"speed.fps\": missing");
-        QTest::newRow("speed.realtime string") << withKey(good, QStringLiteral("speed"), QJsonObject{{QStringLiteral("fps"), 1}, {QStringLiteral("realtime"), QStringLiteral("x")}})
-                                               << QStringLiteral("\"speed.realtime\": expected a number, got a string");
-        QTest::newRow("attempt 0") << withKey(good, QStringLiteral("attempt"), 0) << QStringLiteral("\"attempt\": 0 is below the minimum 1");
-        QTest::newRow("priority huge") << withKey(good, QStringLiteral("priority"), 1e12) << QStringLiteral("\"priority\": 1000000000000 is above the maximum 2147483647");
-        QTest::newRow("error string") << withKey(good, QStringLiteral("error"), QStringLiteral("boom")) << QStringLiteral("\"error\": expected an object or null, got a string");
-        QTest::newRow("error.code missing") << withKey(good, QStringLiteral("error"), QJsonObject{{QStringLiteral("message"), QStringLiteral("m")}}) << QStringLiteral("\"error.code\": missing");
-        QTest::newRow("error.code empty") << withKey(good, QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), QString()}, {QStringLiteral("message"), QStringLiteral("m")}})
+        QTest::newRow("jobId number") << withKey(good, QStringLiteral("jobId"), 5)
+                                      << QStringLiteral("\"jobId\": expected a string, got a number");
+        QTest::newRow("jobId empty") << withKey(good, QStringLiteral("jobId"), QString())
+                                     << QStringLiteral("\"jobId\": must not be empty");
+        QTest::newRow("seq negative") << withKey(good, QStringLiteral("seq"), -1)
+                                      << QStringLiteral("\"seq\": -1 is below the minimum 0");
+        QTest::newRow("seq fraction") << withKey(good, QStringLiteral("seq"), 1.5)
+                                      << QStringLiteral("\"seq\": expected an integer, got 1.5");
+        QTest::newRow("seq null") << withKey(good, QStringLiteral("seq"), QJsonValue())
+                                  << QStringLiteral("\"seq\": expected an integer, got null");
+        QTest::newRow("kind null") << withKey(good, QStringLiteral("kind"), QJsonValue())
+                                   << QStringLiteral("\"kind\": expected a string, got null");
+        QTest::newRow("params array") << withKey(good, QStringLiteral("params"), QJsonArray())
+                                      << QStringLiteral("\"params\": expected an object, got an array");
+        QTest::newRow("params null") << withKey(good, QStringLiteral("params"), QJsonValue())
+                                     << QStringLiteral("\"params\": expected an object, got null");
+        QTest::newRow("unknown status") << withKey(good, QStringLiteral("status"), QStringLiteral("done"))
+                                        << QStringLiteral("\"status\": unknown status \"done\"");
+        QTest::newRow("status number") << withKey(good, QStringLiteral("status"), 1)
+                                       << QStringLiteral("\"status\": expected a string, got a number");
+        QTest::newRow("progress 101") << withKey(good, QStringLiteral("progress"), 101)
+                                      << QStringLiteral("\"progress\": 101 is above the maximum 100");
+        QTest::newRow("progress -1") << withKey(good, QStringLiteral("progress"), -0.5)
+                                     << QStringLiteral("\"progress\": -0.5 is below the minimum 0");
+        QTest::newRow("progress string") << withKey(good, QStringLiteral("progress"), QStringLiteral("50%"))
+                                         << QStringLiteral("\"progress\": expected a number, got a string");
+        QTest::newRow("stage bool") << withKey(good, QStringLiteral("stage"), true)
+                                    << QStringLiteral("\"stage\": expected a string, got a boolean");
+        QTest::newRow("eta negative") << withKey(good, QStringLiteral("etaSeconds"), -3)
+                                      << QStringLiteral("\"etaSeconds\": -3 is below the minimum 0");
+        QTest::newRow("eta string") << withKey(good, QStringLiteral("etaSeconds"), QStringLiteral("soon"))
+                                    << QStringLiteral("\"etaSeconds\": expected a number, got a string");
+        QTest::newRow("speed number") << withKey(good, QStringLiteral("speed"), 2)
+                                      << QStringLiteral("\"speed\": expected an object or null, got a number");
+        QTest::newRow("speed.fps missing")
+            << withKey(good, QStringLiteral("speed"), QJsonObject{{QStringLiteral("realtime"), 1}})
+            << QStringLiteral("\"speed.fps\": missing");
+        QTest::newRow("speed.realtime string")
+            << withKey(good, QStringLiteral("speed"),
+                       QJsonObject{{QStringLiteral("fps"), 1}, {QStringLiteral("realtime"), QStringLiteral("x")}})
+            << QStringLiteral("\"speed.realtime\": expected a number, got a string");
+        QTest::newRow("attempt 0") << withKey(good, QStringLiteral("attempt"), 0)
+                                   << QStringLiteral("\"attempt\": 0 is below the minimum 1");
+        QTest::newRow("priority huge") << withKey(good, QStringLiteral("priority"), 1e12)
+                                       << QStringLiteral("\"priority\": 1000000000000 is above the maximum 2147483647");
+        QTest::newRow("error string") << withKey(good, QStringLiteral("error"), QStringLiteral("boom"))
+                                      << QStringLiteral("\"error\": expected an object or null, got a string");
+        QTest::newRow("error.code missing")
+            << withKey(good, QStringLiteral("error"), QJsonObject{{QStringLiteral("message"), QStringLiteral("m")}})
+            << QStringLiteral("\"error.code\": missing");
+        QTest::newRow("error.code empty") << withKey(
+            good, QStringLiteral("error"),
+            QJsonObject{{QStringLiteral("code"), QString()}, {QStringLiteral("message"), QStringLiteral("m")}})
                                           << QStringLiteral("\"error.code\": must not be empty");
-        QTest::newRow("outputs object") << withKey(good, QStringLiteral("outputs"), QJsonObject()) << QStringLiteral("\"outputs\": expected an array, got an object");
-        QTest::newRow("outputs[1] string") << withKey(good, QStringLiteral("outputs"), QJsonArray{QJsonDocument::fromJson(good).object().value(u"outputs").toArray().at(0), QStringLiteral("x")})
+        QTest::newRow("outputs object") << withKey(good, QStringLiteral("outputs"), QJsonObject())
+                                        << QStringLiteral("\"outputs\": expected an array, got an object");
+        QTest::newRow("outputs[1] string") << withKey(
+            good, QStringLiteral("outputs"),
+            QJsonArray{QJsonDocument::fromJson(good).object().value(u"outputs").toArray().at(0), QStringLiteral("x")})
                                            << QStringLiteral("\"outputs[1]\": expected an object, got a string");
         QJsonObject badOutput = QJsonDocument::fromJson(good).object().value(u"outputs").toArray().at(0).toObject();
         badOutput.insert(QStringLiteral("size"), QStringLiteral("12"));
-        QTest::newRow("outputs[0].size string") << withKey(good, QStringLiteral("outputs"), QJsonArray{badOutput}) << QStringLiteral("\"outputs[0].size\": expected an integer, got a string");
+        QTest::newRow("outputs[0].size string")
+            << withKey(good, QStringLiteral("outputs"), QJsonArray{badOutput})
+            << QStringLiteral("\"outputs[0].size\": expected an integer, got a string");
         badOutput.remove(QStringLiteral("size"));
         badOutput.remove(QStringLiteral("mime"));
-        QTest::newRow("outputs[0].size missing") << withKey(good, QStringLiteral("outputs"), QJsonArray{badOutput}) << QStringLiteral("\"outputs[0].size\": missing");
-        QTest::newRow("createdAt null") << withKey(good, QStringLiteral("createdAt"), QJsonValue()) << QStringLiteral("\"createdAt\": expected an ISO 8601 time, got null");
-        QTest::newRow("createdAt not a time") << withKey(good, QStringLiteral("createdAt"), QStringLiteral("yesterday")) << QStringLiteral("\"createdAt\": \"yesterday\" is not an ISO 8601");
-        QTest::newRow("startedAt no zone") << withKey(good, QStringLiteral("startedAt"), QStringLiteral("2026-01-01T00:00:00.000"))
-                                           << QStringLiteral("\"startedAt\": \"2026-01-01T00:00:00.000\" has no time zone");
-        QTest::newRow("finishedAt number") << withKey(good, QStringLiteral("finishedAt"), 0) << QStringLiteral("\"finishedAt\": expected an ISO 8601 time or null, got a number");
+        QTest::newRow("outputs[0].size missing") << withKey(good, QStringLiteral("outputs"), QJsonArray{badOutput})
+                                                 << QStringLiteral("\"outputs[0].size\": missing");
+        QTest::newRow("createdAt null") << withKey(good, QStringLiteral("createdAt"), QJsonValue())
+                                        << QStringLiteral("\"createdAt\": expected an ISO 8601 time, got null");
+        QTest::newRow("createdAt not a time") << withKey(good, QStringLiteral("createdAt"), QStringLiteral("yesterday"))
+                                              << QStringLiteral("\"createdAt\": \"yesterday\" is not an ISO 8601");
+        QTest::newRow("startedAt no zone")
+            << withKey(good, QStringLiteral("startedAt"), QStringLiteral("2026-01-01T00:00:00.000"))
+            << QStringLiteral("\"startedAt\": \"2026-01-01T00:00:00.000\" has no time zone");
+        QTest::newRow("finishedAt number")
+            << withKey(good, QStringLiteral("finishedAt"), 0)
+            << QStringLiteral("\"finishedAt\": expected an ISO 8601 time or null, got a number");
     }
 
     void decodeErrors()
@@ -355,12 +409,14 @@ private slots:
         QFETCH(QString, mentions);
         const JobDecodeResult decoded = decodeJob(json);
         QVERIFY2(!decoded.job.has_value(), "a broken snapshot must not decode to a job");
-        QVERIFY2(decoded.error.contains(mentions), qPrintable(QStringLiteral("error \"%1\" does not say \"%2\"").arg(decoded.error, mentions)));
+        QVERIFY2(decoded.error.contains(mentions),
+                 qPrintable(QStringLiteral("error \"%1\" does not say \"%2\"").arg(decoded.error, mentions)));
     }
 
     void unknownKeysAreIgnored()
     {
-        const QByteArray json = withKey(encodeJob(fullJob()), QStringLiteral("futureField"), QJsonObject{{QStringLiteral("x"), 1}});
+        const QByteArray json =
+            withKey(encodeJob(fullJob()), QStringLiteral("futureField"), QJsonObject{{QStringLiteral("x"), 1}});
         const auto decoded = decodeJob(json);
         QVERIFY2(decoded.job, qPrintable(decoded.error));
         QCOMPARE(*decoded.job, fullJob());

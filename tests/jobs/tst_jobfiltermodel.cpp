@@ -102,8 +102,8 @@ private slots:
         QTest::newRow("source name") << u"example"_s << QStringList{u"canc"_s};
         QTest::newRow("surrounding spaces") << u"  wedding "_s << QStringList{u"done"_s};
         QTest::newRow("nothing") << u"zebra"_s << QStringList{};
-        QTest::newRow("empty is everything") << QString()
-                                             << QStringList{u"pend"_s, u"run"_s, u"paus"_s, u"done"_s, u"fail"_s, u"canc"_s};
+        QTest::newRow("empty is everything")
+            << QString() << QStringList{u"pend"_s, u"run"_s, u"paus"_s, u"done"_s, u"fail"_s, u"canc"_s};
     }
 
     void search()

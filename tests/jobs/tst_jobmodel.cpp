@@ -194,7 +194,7 @@ private slots:
         QSignalSpy summary(m_model.get(), &JobModel::summaryChanged);
         for (int seq = 2; seq <= 101; ++seq)
             QVERIFY(m_model->apply(m_src.get(), makeJob(u"a"_s, seq, Status::Running, seq - 2)));
-        QCOMPARE(changed.count(), 0); // nothing until the flush
+        QCOMPARE(changed.count(), 0);        // nothing until the flush
         QCOMPARE(m_model->job(0)->seq, 101); // but the model already holds the newest
         m_model->flush();
         QCOMPARE(changed.count(), 1);
@@ -352,13 +352,13 @@ private slots:
         QSignalSpy removed(m_model.get(), &QAbstractItemModel::rowsRemoved);
         QSignalSpy finished(m_model.get(), &JobModel::jobFinished);
         emit m_src->jobsReset({makeJob(u"b"_s, 4, Status::Complete, 100), makeJob(u"d"_s, 2), makeJob(u"e"_s, 1)});
-        QCOMPARE(keys(*m_model), (QStringList{key(u"s1"_s, u"b"_s), key(u"s2"_s, u"a"_s),
-                                               key(u"s1"_s, u"d"_s), key(u"s1"_s, u"e"_s)}));
-        QCOMPARE(removed.count(), 2);    // a and c were not neighbours
-        QCOMPARE(inserted.count(), 1);   // d and e at once
+        QCOMPARE(keys(*m_model),
+                 (QStringList{key(u"s1"_s, u"b"_s), key(u"s2"_s, u"a"_s), key(u"s1"_s, u"d"_s), key(u"s1"_s, u"e"_s)}));
+        QCOMPARE(removed.count(), 2);  // a and c were not neighbours
+        QCOMPARE(inserted.count(), 1); // d and e at once
         QCOMPARE(inserted.at(0).at(1).toInt(), 2);
         QCOMPARE(inserted.at(0).at(2).toInt(), 3);
-        QCOMPARE(finished.count(), 1);   // b finished while the source was away
+        QCOMPARE(finished.count(), 1); // b finished while the source was away
         QCOMPARE(m_model->job(0)->status, Status::Complete);
         QCOMPARE(m_model->activeCount(), 3);
 

@@ -25,7 +25,8 @@ Job snapshot(qint64 seq, Status status, double progress)
     job.updatedAt = job.createdAt.addMSecs(seq * 100);
     if (status == Status::Complete) {
         job.finishedAt = job.updatedAt;
-        job.outputs = {Output{QStringLiteral("a.mp4"), QStringLiteral("/o/a.mp4"), QStringLiteral("video"), 1000, QStringLiteral("video/mp4")}};
+        job.outputs = {Output{QStringLiteral("a.mp4"), QStringLiteral("/o/a.mp4"), QStringLiteral("video"), 1000,
+                              QStringLiteral("video/mp4")}};
     }
     return job;
 }
@@ -41,7 +42,8 @@ Collected parse(const QByteArray &bytes, qsizetype maxChunk)
     Collected c;
     sse::Parser parser({[&](const sse::Event &e) { c.events.append(e); }, {}, [&](int ms) { c.retries.append(ms); }});
     for (qsizetype at = 0; at < bytes.size();) {
-        const qsizetype n = std::min<qsizetype>(bytes.size() - at, 1 + QRandomGenerator::global()->bounded(int(maxChunk)));
+        const qsizetype n =
+            std::min<qsizetype>(bytes.size() - at, 1 + QRandomGenerator::global()->bounded(int(maxChunk)));
         parser.feed(QByteArrayView(bytes.constData() + at, n));
         at += n;
     }

@@ -31,7 +31,8 @@ private slots:
         QStringList names;
         for (const Preset &p : presets())
             names << p.name;
-        for (const char *required : {"web-h264", "hevc", "prores-proxy", "vp9-webm", "av1-svt", "proxy-540p", "audio-aac", "audio-opus"})
+        for (const char *required :
+             {"web-h264", "hevc", "prores-proxy", "vp9-webm", "av1-svt", "proxy-540p", "audio-aac", "audio-opus"})
             QVERIFY2(names.contains(QLatin1String(required)), required);
         QStringList sorted = names;
         sorted.sort();
@@ -106,33 +107,35 @@ private slots:
                                  << QStringLiteral("'name' is required");
         QTest::newRow("typo field") << preset(audio + R"(, "vidoe": {})") << QStringLiteral("'vidoe'");
         QTest::newRow("nothing to make") << preset("") << QStringLiteral("a preset must produce something");
-        QTest::newRow("unknown encoder")
-            << preset(R"(, "video": {"encoder": "libnothing", "pixelFormat": "yuv420p"})") << QStringLiteral("libnothing");
-        QTest::newRow("audio encoder as video")
-            << preset(R"(, "video": {"encoder": "aac", "pixelFormat": "yuv420p"})") << QStringLiteral("not a video encoder");
+        QTest::newRow("unknown encoder") << preset(R"(, "video": {"encoder": "libnothing", "pixelFormat": "yuv420p"})")
+                                         << QStringLiteral("libnothing");
+        QTest::newRow("audio encoder as video") << preset(R"(, "video": {"encoder": "aac", "pixelFormat": "yuv420p"})")
+                                                << QStringLiteral("not a video encoder");
         QTest::newRow("bad pixel format")
             << preset(R"(, "video": {"encoder": "libx264", "pixelFormat": "yuv999p"})") << QStringLiteral("yuv999p");
         QTest::newRow("pixel format the encoder lacks")
-            << preset(R"(, "video": {"encoder": "libx264", "pixelFormat": "rgb24"})") << QStringLiteral("cannot encode rgb24");
-        QTest::newRow("unknown option")
-            << preset(R"(, "video": {"encoder": "libx264", "pixelFormat": "yuv420p", "options": {"turbo": "1"}})")
-            << QStringLiteral("video.options.turbo");
-        QTest::newRow("quality out of its range")
-            << preset(R"(, "video": {"encoder": "libx264", "pixelFormat": "yuv420p", "quality": {"option": "crf", "value": 80, "min": 0, "max": 51}})")
-            << QStringLiteral("video.quality.value");
-        QTest::newRow("wrong type")
-            << preset(R"(, "audio": {"encoder": "aac", "sampleRate": "fast", "channels": 2})") << QStringLiteral("audio.sampleRate");
+            << preset(R"(, "video": {"encoder": "libx264", "pixelFormat": "rgb24"})")
+            << QStringLiteral("cannot encode rgb24");
+        QTest::newRow("unknown option") << preset(
+            R"(, "video": {"encoder": "libx264", "pixelFormat": "yuv420p", "options": {"turbo": "1"}})")
+                                        << QStringLiteral("video.options.turbo");
+        QTest::newRow("quality out of its range") << preset(
+            R"(, "video": {"encoder": "libx264", "pixelFormat": "yuv420p", "quality": {"option": "crf", "value": 80, "min": 0, "max": 51}})")
+                                                  << QStringLiteral("video.quality.value");
+        QTest::newRow("wrong type") << preset(R"(, "audio": {"encoder": "aac", "sampleRate": "fast", "channels": 2})")
+                                    << QStringLiteral("audio.sampleRate");
         QTest::newRow("unsupported sample rate")
-            << preset(R"(, "audio": {"encoder": "libopus", "sampleRate": 44100, "channels": 2})") << QStringLiteral("44100");
-        QTest::newRow("codec the container cannot hold")
-            << QByteArray(R"({"name": "x", "label": "X", "description": "d", "container": {"format": "webm", "extension": "webm", "mimeType": "video/webm"}, "audio": {"encoder": "aac", "sampleRate": 48000, "channels": 2}})")
-            << QStringLiteral("cannot be stored in the webm container");
-        QTest::newRow("faststart outside mp4")
-            << QByteArray(R"({"name": "x", "label": "X", "description": "d", "container": {"format": "webm", "extension": "webm", "mimeType": "video/webm", "faststart": true}, "audio": {"encoder": "libopus", "sampleRate": 48000, "channels": 2}})")
-            << QStringLiteral("faststart");
-        QTest::newRow("unknown container")
-            << QByteArray(R"({"name": "x", "label": "X", "description": "d", "container": {"format": "nothing", "extension": "x", "mimeType": "video/x"}})")
-            << QStringLiteral("container.format");
+            << preset(R"(, "audio": {"encoder": "libopus", "sampleRate": 44100, "channels": 2})")
+            << QStringLiteral("44100");
+        QTest::newRow("codec the container cannot hold") << QByteArray(
+            R"({"name": "x", "label": "X", "description": "d", "container": {"format": "webm", "extension": "webm", "mimeType": "video/webm"}, "audio": {"encoder": "aac", "sampleRate": 48000, "channels": 2}})")
+                                                         << QStringLiteral("cannot be stored in the webm container");
+        QTest::newRow("faststart outside mp4") << QByteArray(
+            R"({"name": "x", "label": "X", "description": "d", "container": {"format": "webm", "extension": "webm", "mimeType": "video/webm", "faststart": true}, "audio": {"encoder": "libopus", "sampleRate": 48000, "channels": 2}})")
+                                               << QStringLiteral("faststart");
+        QTest::newRow("unknown container") << QByteArray(
+            R"({"name": "x", "label": "X", "description": "d", "container": {"format": "nothing", "extension": "x", "mimeType": "video/x"}})")
+                                           << QStringLiteral("container.format");
     }
 
     void brokenPresetFiles()

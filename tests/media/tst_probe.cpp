@@ -97,9 +97,10 @@ private slots:
         QCOMPARE(rotated.streams[0].rotation, 90);
 
         const QString tagged = fixtures::generate(QStringLiteral("language-tagged.mkv"),
-                                                  {QStringLiteral("-i"), fixtures::basicClip(4.0), QStringLiteral("-c"), QStringLiteral("copy"),
-                                                   QStringLiteral("-metadata:s:a:0"), QStringLiteral("language=fra"),
-                                                   QStringLiteral("-disposition:a:0"), QStringLiteral("0")});
+                                                  {QStringLiteral("-i"), fixtures::basicClip(4.0), QStringLiteral("-c"),
+                                                   QStringLiteral("copy"), QStringLiteral("-metadata:s:a:0"),
+                                                   QStringLiteral("language=fra"), QStringLiteral("-disposition:a:0"),
+                                                   QStringLiteral("0")});
         const MediaInfo info = probeOk(tagged);
         QVERIFY(info.formatName.contains(QStringLiteral("matroska")));
         QCOMPARE(info.streams[info.audioStream].language, QStringLiteral("fra"));

@@ -73,8 +73,9 @@ QList<Found> boundariesOf(const QJsonObject &doc)
     QList<Found> list;
     for (const QJsonValue &v : doc.value(QStringLiteral("boundaries")).toArray()) {
         const QJsonObject b = v.toObject();
-        list.append(Found{b.value(QStringLiteral("frame")).toInteger(), b.value(QStringLiteral("timeSeconds")).toDouble(),
-                          b.value(QStringLiteral("kind")).toString(), b.value(QStringLiteral("score")).toDouble(),
+        list.append(Found{b.value(QStringLiteral("frame")).toInteger(),
+                          b.value(QStringLiteral("timeSeconds")).toDouble(), b.value(QStringLiteral("kind")).toString(),
+                          b.value(QStringLiteral("score")).toDouble(),
                           b.value(QStringLiteral("durationFrames")).toInteger()});
     }
     return list;
@@ -114,7 +115,7 @@ Yuv dim(const Yuv &a, double level)
 }
 
 // A 128×72 picture drawn by `shade(x, y)`, as detector features (chroma sampled at even x, y).
-template<typename Shade>
+template <typename Shade>
 scenes::FrameFeatures synthetic(Shade shade)
 {
     constexpr int W = scenes::AnalysisWidth;
@@ -168,10 +169,7 @@ private:
         for (const QString &name : dir.entryList(QDir::Files | QDir::Hidden))
             dir.remove(name);
     }
-    QStringList outputFiles() const
-    {
-        return QDir(m_out.path()).entryList(QDir::Files | QDir::Hidden);
-    }
+    QStringList outputFiles() const { return QDir(m_out.path()).entryList(QDir::Files | QDir::Hidden); }
 
     QTemporaryDir m_out;
     fx::Clip m_cuts;
@@ -207,7 +205,10 @@ private slots:
             const bool hit = std::any_of(found.begin(), found.end(), [&](const Found &f) {
                 return std::abs(f.frame - cut.firstFrame) <= 1 && f.kind == u"cut" && f.duration == 0;
             });
-            QVERIFY2(hit, qPrintable(QStringLiteral("cut at frame %1 not found; found: %2").arg(cut.firstFrame).arg(describe(found))));
+            QVERIFY2(
+                hit,
+                qPrintable(
+                    QStringLiteral("cut at frame %1 not found; found: %2").arg(cut.firstFrame).arg(describe(found))));
         }
         // Nothing else: fast motion (testsrc2, life, cellauto, noise) inside the shots is no cut.
         QCOMPARE(found.size(), m_cuts.boundaries.size());
@@ -236,11 +237,15 @@ private slots:
             ++hits;
             // Kinds for the unambiguous transitions (a soft-edged wipe may pass for a dissolve).
             if (!t.transition.startsWith(u"smooth"))
-                QVERIFY2(match->kind == t.kind, qPrintable(QStringLiteral("%1 at %2 reported as %3").arg(t.transition).arg(match->frame).arg(match->kind)));
+                QVERIFY2(match->kind == t.kind, qPrintable(QStringLiteral("%1 at %2 reported as %3")
+                                                               .arg(t.transition)
+                                                               .arg(match->frame)
+                                                               .arg(match->kind)));
             QVERIFY2(match->duration > 1, qPrintable(t.transition));
         }
         QVERIFY2(hits * 3 >= clip.boundaries.size() * 2,
-                 qPrintable(QStringLiteral("%1 of %2 found: %3").arg(hits).arg(clip.boundaries.size()).arg(describe(found))));
+                 qPrintable(
+                     QStringLiteral("%1 of %2 found: %3").arg(hits).arg(clip.boundaries.size()).arg(describe(found))));
         // And no boundary where there is none.
         for (const Found &f : found) {
             const bool real = std::any_of(clip.boundaries.begin(), clip.boundaries.end(),
@@ -274,7 +279,8 @@ private slots:
         const QJsonObject doc = scenesJson(result);
         QCOMPARE(doc.value(QStringLiteral("v")).toInt(), 1);
         QCOMPARE(doc.value(QStringLiteral("frameRate")).toDouble(), 25.0);
-        QVERIFY(std::abs(doc.value(QStringLiteral("durationSeconds")).toDouble() - m_cuts.frames / 25.0) <= 0.04 + 1e-9);
+        QVERIFY(std::abs(doc.value(QStringLiteral("durationSeconds")).toDouble() - m_cuts.frames / 25.0)
+                <= 0.04 + 1e-9);
 
         const QJsonArray scenesArray = doc.value(QStringLiteral("scenes")).toArray();
         const QList<Found> found = boundariesOf(doc);
@@ -294,7 +300,9 @@ private slots:
             }
             expectStart = end;
             const QString thumb = s.value(QStringLiteral("thumbnail")).toString();
-            QCOMPARE(thumb, QStringLiteral("%1.scene-%2.jpg").arg(QFileInfo(m_cuts.path).completeBaseName()).arg(i + 1, 3, 10, QLatin1Char('0')));
+            QCOMPARE(thumb, QStringLiteral("%1.scene-%2.jpg")
+                                .arg(QFileInfo(m_cuts.path).completeBaseName())
+                                .arg(i + 1, 3, 10, QLatin1Char('0')));
             thumbnails << thumb;
         }
         QCOMPARE(expectStart, m_cuts.frames);
@@ -365,8 +373,14 @@ private slots:
         QVERIFY(!result.error);
         QCOMPARE(QFileInfo(result.outputs.first().path).fileName(), base + QStringLiteral("-2.scenes.json"));
         QCOMPARE(QFileInfo(result.outputs[1].path).fileName(), base + QStringLiteral("-2.scene-001.jpg"));
-        QCOMPARE(scenesJson(result).value(QStringLiteral("scenes")).toArray().first().toObject()
-                     .value(QStringLiteral("thumbnail")).toString(), base + QStringLiteral("-2.scene-001.jpg"));
+        QCOMPARE(scenesJson(result)
+                     .value(QStringLiteral("scenes"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QStringLiteral("thumbnail"))
+                     .toString(),
+                 base + QStringLiteral("-2.scene-001.jpg"));
         QVERIFY(existing.open(QIODevice::ReadOnly));
         QCOMPARE(existing.readAll(), QByteArray("keep me"));
     }
@@ -423,11 +437,11 @@ private slots:
     void clipOfAFewFrames()
     {
         // Five frames: too short for any boundary, still one scene with its thumbnail.
-        const QString clip = fixtures::generate(QStringLiteral("scenes-five-frames.mp4"),
-                                                {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                                 QStringLiteral("testsrc2=size=320x180:rate=25:duration=0.2"),
-                                                 QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-pix_fmt"),
-                                                 QStringLiteral("yuv420p")});
+        const QString clip =
+            fixtures::generate(QStringLiteral("scenes-five-frames.mp4"),
+                               {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                QStringLiteral("testsrc2=size=320x180:rate=25:duration=0.2"), QStringLiteral("-c:v"),
+                                QStringLiteral("libx264"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")});
         QVERIFY(!clip.isEmpty());
         const Result result = run(clip);
         QVERIFY2(!result.error, qPrintable(result.error ? result.error->message : QString()));
@@ -451,12 +465,14 @@ private slots:
         // End to end, on the clip with the weakest transition (a soft wipe into busy content).
         QList<int> counts;
         for (double s : {0.0, 0.5, 1.0}) {
-            const Result result = run(m_gradualB.path, {{QStringLiteral("thumbnails"), false}, {QStringLiteral("sensitivity"), s}});
+            const Result result =
+                run(m_gradualB.path, {{QStringLiteral("thumbnails"), false}, {QStringLiteral("sensitivity"), s}});
             QVERIFY(!result.error);
             counts << int(boundariesOf(scenesJson(result)).size());
             clearOutputs();
         }
-        QVERIFY2(counts[0] <= counts[1] && counts[1] <= counts[2], qPrintable(QStringLiteral("%1 %2 %3").arg(counts[0]).arg(counts[1]).arg(counts[2])));
+        QVERIFY2(counts[0] <= counts[1] && counts[1] <= counts[2],
+                 qPrintable(QStringLiteral("%1 %2 %3").arg(counts[0]).arg(counts[1]).arg(counts[2])));
         QVERIFY2(counts[0] < counts[2], "sensitivity changes nothing");
 
         // Finely, on one analysis of every clip, also with no minimum scene length.
@@ -483,7 +499,10 @@ private slots:
                 for (int step = 0; step <= 20; ++step) {
                     const size_t n = detector.select(step / 20.0, minScene).size();
                     QVERIFY2(n >= previous, qPrintable(QStringLiteral("%1: %2 boundaries at sensitivity %3, %4 below")
-                                                           .arg(clip.name).arg(n).arg(step / 20.0).arg(previous)));
+                                                           .arg(clip.name)
+                                                           .arg(n)
+                                                           .arg(step / 20.0)
+                                                           .arg(previous)));
                     previous = n;
                 }
             }
@@ -492,7 +511,8 @@ private slots:
 
     void minSceneSecondsSpacesBoundaries()
     {
-        const Result result = run(m_cuts.path, {{QStringLiteral("thumbnails"), false}, {QStringLiteral("minSceneSeconds"), 2}});
+        const Result result =
+            run(m_cuts.path, {{QStringLiteral("thumbnails"), false}, {QStringLiteral("minSceneSeconds"), 2}});
         QVERIFY(!result.error);
         const QList<Found> found = boundariesOf(scenesJson(result));
         QVERIFY(!found.isEmpty());
@@ -522,8 +542,13 @@ private slots:
             QStringList parts;
             for (const scenes::Boundary &b : list) {
                 parts << QStringLiteral("%1 [%2..%3] %4 score %5 abruptness %6 blend error %7")
-                             .arg(b.frame).arg(b.firstFrame).arg(b.lastFrame).arg(QLatin1String(scenes::kindName(b.kind)))
-                             .arg(b.score).arg(b.abruptness).arg(b.blendError);
+                             .arg(b.frame)
+                             .arg(b.firstFrame)
+                             .arg(b.lastFrame)
+                             .arg(QLatin1String(scenes::kindName(b.kind)))
+                             .arg(b.score)
+                             .arg(b.abruptness)
+                             .arg(b.blendError);
             }
             return parts.join(QStringLiteral("; "));
         };
@@ -531,20 +556,25 @@ private slots:
         const auto b = [](int) { return synthetic(stripes); };
 
         // A single white frame (a flash) in a moving shot is not a boundary.
-        auto found = detect([&](int i) { return i == Shot ? synthetic([](int, int) { return Yuv{255}; }) : a(i); }, 2 * Shot);
+        auto found =
+            detect([&](int i) { return i == Shot ? synthetic([](int, int) { return Yuv{255}; }) : a(i); }, 2 * Shot);
         QVERIFY2(found.empty(), qPrintable(text(found)));
 
         // A whip pan (3 px per frame at 128 wide) over a non-repeating pattern is not a boundary.
-        found = detect([&](int i) {
-            return synthetic([i](int x, int y) {
-                return Yuv{128 + 60 * std::sin((x + 3 * i) / 7.0) + 50 * std::sin((x + 3 * i) / 23.0 + y / 11.0), 120, 140};
-            });
-        }, 2 * Shot);
+        found = detect(
+            [&](int i) {
+                return synthetic([i](int x, int y) {
+                    return Yuv{128 + 60 * std::sin((x + 3 * i) / 7.0) + 50 * std::sin((x + 3 * i) / 23.0 + y / 11.0),
+                               120, 140};
+                });
+            },
+            2 * Shot);
         QVERIFY2(found.empty(), qPrintable(text(found)));
 
         // A hard cut, on its first frame.
         found = detect([&](int i) { return i < Shot ? a(i) : b(i); }, 2 * Shot);
-        QVERIFY2(found.size() == 1 && found[0].frame == Shot && found[0].kind == scenes::Kind::Cut, qPrintable(text(found)));
+        QVERIFY2(found.size() == 1 && found[0].frame == Shot && found[0].kind == scenes::Kind::Cut,
+                 qPrintable(text(found)));
 
         // A cross-dissolve over frames Shot+1 .. Shot+Length-1 (as xfade mixes them).
         const auto blend = [&](int i) {
@@ -559,13 +589,15 @@ private slots:
 
         // A dip to black and up into the other picture: one boundary, at the black frame.
         const auto fade = [&](int i) {
-            const double level = i < Shot ? 1.0
-                               : i < Shot + Length / 2 ? 1.0 - double(i - Shot) / (Length / 2)
-                                                       : std::min(1.0, double(i - Shot - Length / 2) / (Length / 2));
-            return synthetic([&](int x, int y) { return dim(i < Shot + Length / 2 ? drifting(x, y, i) : stripes(x, y), level); });
+            const double level = i < Shot                ? 1.0
+                                 : i < Shot + Length / 2 ? 1.0 - double(i - Shot) / (Length / 2)
+                                                         : std::min(1.0, double(i - Shot - Length / 2) / (Length / 2));
+            return synthetic(
+                [&](int x, int y) { return dim(i < Shot + Length / 2 ? drifting(x, y, i) : stripes(x, y), level); });
         };
         found = detect(fade, 2 * Shot + Length);
-        QVERIFY2(found.size() == 1 && found[0].kind == scenes::Kind::Fade && std::abs(found[0].frame - (Shot + Length / 2)) <= 1,
+        QVERIFY2(found.size() == 1 && found[0].kind == scenes::Kind::Fade
+                     && std::abs(found[0].frame - (Shot + Length / 2)) <= 1,
                  qPrintable(text(found)));
 
         // The same with the black held for a second: still one boundary, in the black.
@@ -587,7 +619,8 @@ private slots:
             return synthetic([&](int x, int y) { return x < edge ? stripes(x, y) : drifting(x, y, i); });
         };
         found = detect(wipe, 2 * Shot + Length);
-        QVERIFY2(found.size() == 1 && found[0].kind == scenes::Kind::Wipe && std::abs(found[0].frame - (Shot + Length / 2)) <= 1,
+        QVERIFY2(found.size() == 1 && found[0].kind == scenes::Kind::Wipe
+                     && std::abs(found[0].frame - (Shot + Length / 2)) <= 1,
                  qPrintable(text(found)));
     }
 
@@ -643,7 +676,8 @@ private slots:
         // Zeros over a quarter of the stream: the damaged packets are skipped, the rest analysed,
         // and every thumbnail listed is there.
         const Result result = run(fixtures::corruptedClip());
-        QVERIFY2(!result.error, qPrintable(result.error ? result.error->code + u' ' + result.error->message : QString()));
+        QVERIFY2(!result.error,
+                 qPrintable(result.error ? result.error->code + u' ' + result.error->message : QString()));
         const QJsonArray scenesArray = scenesJson(result).value(QStringLiteral("scenes")).toArray();
         QVERIFY(!scenesArray.isEmpty());
         QVERIFY(scenesArray.last().toObject().value(QStringLiteral("endFrame")).toInteger() > 0);
@@ -665,7 +699,8 @@ private slots:
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
         RecordingControl control;
-        const Result result = runScenes(Request{m_cuts.path, blocker.fileName() + QStringLiteral("/sub"), QStringLiteral("clip"), {}}, control);
+        const Result result = runScenes(
+            Request{m_cuts.path, blocker.fileName() + QStringLiteral("/sub"), QStringLiteral("clip"), {}}, control);
         QVERIFY(result.error);
         QCOMPARE(result.error->code, QString(errors::OutputUnwritable));
         QCOMPARE(outputFiles(), QStringList{QStringLiteral("a-file")});
@@ -676,14 +711,19 @@ private slots:
         QTest::addColumn<QVariantMap>("params");
         QTest::addColumn<bool>("valid");
         QTest::newRow("defaults") << QVariantMap{} << true;
-        QTest::newRow("all set") << QVariantMap{{QStringLiteral("sensitivity"), 0.8}, {QStringLiteral("minSceneSeconds"), QStringLiteral("1.5")},
-                                                {QStringLiteral("thumbnails"), QStringLiteral("yes")}, {QStringLiteral("thumbnailWidth"), 480}} << true;
+        QTest::newRow("all set") << QVariantMap{{QStringLiteral("sensitivity"), 0.8},
+                                                {QStringLiteral("minSceneSeconds"), QStringLiteral("1.5")},
+                                                {QStringLiteral("thumbnails"), QStringLiteral("yes")},
+                                                {QStringLiteral("thumbnailWidth"), 480}}
+                                 << true;
         QTest::newRow("sensitivity above 1") << QVariantMap{{QStringLiteral("sensitivity"), 1.5}} << false;
-        QTest::newRow("sensitivity not a number") << QVariantMap{{QStringLiteral("sensitivity"), QStringLiteral("high")}} << false;
+        QTest::newRow("sensitivity not a number")
+            << QVariantMap{{QStringLiteral("sensitivity"), QStringLiteral("high")}} << false;
         QTest::newRow("negative min scene") << QVariantMap{{QStringLiteral("minSceneSeconds"), -1}} << false;
         QTest::newRow("thumbnail width 0") << QVariantMap{{QStringLiteral("thumbnailWidth"), 0}} << false;
         QTest::newRow("thumbnail width fractional") << QVariantMap{{QStringLiteral("thumbnailWidth"), 320.5}} << false;
-        QTest::newRow("thumbnails not a bool") << QVariantMap{{QStringLiteral("thumbnails"), QStringLiteral("maybe")}} << false;
+        QTest::newRow("thumbnails not a bool")
+            << QVariantMap{{QStringLiteral("thumbnails"), QStringLiteral("maybe")}} << false;
         QTest::newRow("unknown key") << QVariantMap{{QStringLiteral("sensitivty"), 0.5}} << false;
     }
     void parameters()

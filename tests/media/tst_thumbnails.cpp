@@ -61,13 +61,14 @@ Picture decodeImage(const QString &path)
     AVFormatContext *raw = nullptr;
     if (avformat_open_input(&raw, QFile::encodeName(path).constData(), nullptr, nullptr) < 0)
         return result;
-    std::unique_ptr<AVFormatContext, void (*)(AVFormatContext *)> input(raw, [](AVFormatContext *c) { avformat_close_input(&c); });
+    std::unique_ptr<AVFormatContext, void (*)(AVFormatContext *)> input(
+        raw, [](AVFormatContext *c) { avformat_close_input(&c); });
     if (avformat_find_stream_info(raw, nullptr) < 0 || raw->nb_streams < 1)
         return result;
     const AVCodecParameters *par = raw->streams[0]->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
-    std::unique_ptr<AVCodecContext, void (*)(AVCodecContext *)> ctx(avcodec_alloc_context3(codec),
-                                                                    [](AVCodecContext *c) { avcodec_free_context(&c); });
+    std::unique_ptr<AVCodecContext, void (*)(AVCodecContext *)> ctx(
+        avcodec_alloc_context3(codec), [](AVCodecContext *c) { avcodec_free_context(&c); });
     if (!codec || avcodec_parameters_to_context(ctx.get(), par) < 0 || avcodec_open2(ctx.get(), codec, nullptr) < 0)
         return result;
     AVPacket *packet = av_packet_alloc();
@@ -128,9 +129,18 @@ QList<Output> withRole(const Result &r, const QString &role)
 
 QStringList x264(int gop)
 {
-    return {QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
-            QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"), QStringLiteral("-g"), QString::number(gop),
-            QStringLiteral("-keyint_min"), QString::number(gop), QStringLiteral("-sc_threshold"), QStringLiteral("0")};
+    return {QStringLiteral("-c:v"),
+            QStringLiteral("libx264"),
+            QStringLiteral("-preset"),
+            QStringLiteral("veryfast"),
+            QStringLiteral("-pix_fmt"),
+            QStringLiteral("yuv420p"),
+            QStringLiteral("-g"),
+            QString::number(gop),
+            QStringLiteral("-keyint_min"),
+            QString::number(gop),
+            QStringLiteral("-sc_threshold"),
+            QStringLiteral("0")};
 }
 
 // 20 s at 25 fps, a keyframe every second, whose luma encodes the time: a horizontal ramp (so
@@ -143,12 +153,17 @@ QString timeClip(const QString &container = QStringLiteral("mp4"))
                                                          "geq=lum='40+60*X/W+8*T',scale=640:360")}
                                   + x264(25));
 }
-double timeFromLuma(double mean) { return (mean - 70) / 8; }
+double timeFromLuma(double mean)
+{
+    return (mean - 70) / 8;
+}
 
 // 20 s, keyframes every second: black 0-3 s and 11.5-13.5 s, testsrc2 elsewhere.
 QString blackSegmentsClip()
 {
-    auto black = [](const char *d) { return QStringLiteral("color=c=black:s=640x360:r=25:d=%1").arg(QLatin1String(d)); };
+    auto black = [](const char *d) {
+        return QStringLiteral("color=c=black:s=640x360:r=25:d=%1").arg(QLatin1String(d));
+    };
     auto busy = [](const char *d) { return QStringLiteral("testsrc2=s=640x360:r=25:d=%1").arg(QLatin1String(d)); };
     QStringList args;
     for (const QString &source : {black("3"), busy("8.5"), black("2"), busy("6.5")})
@@ -187,7 +202,8 @@ private slots:
         const auto thumbs = withRole(r, QStringLiteral("thumbnail"));
         QCOMPARE(thumbs.size(), 8);
         for (int i = 0; i < thumbs.size(); ++i) {
-            QCOMPARE(QFileInfo(thumbs[i].path).fileName(), QStringLiteral("clip.thumb-%1.jpg").arg(i + 1, 2, 10, QChar(u'0')));
+            QCOMPARE(QFileInfo(thumbs[i].path).fileName(),
+                     QStringLiteral("clip.thumb-%1.jpg").arg(i + 1, 2, 10, QChar(u'0')));
             QCOMPARE(thumbs[i].mimeType, QStringLiteral("image/jpeg"));
             QCOMPARE(thumbs[i].size, QFileInfo(thumbs[i].path).size());
             const Picture p = decodeImage(thumbs[i].path);
@@ -227,8 +243,11 @@ private slots:
     void framesAreEvenlySpaced()
     {
         QFETCH(QString, container);
-        const QString clip = container == u"mp4" ? timeClip() : fixtures::generate(QStringLiteral("thumbs-time.") + container,
-            {QStringLiteral("-i"), timeClip(), QStringLiteral("-c"), QStringLiteral("copy")});
+        const QString clip =
+            container == u"mp4"
+                ? timeClip()
+                : fixtures::generate(QStringLiteral("thumbs-time.") + container,
+                                     {QStringLiteral("-i"), timeClip(), QStringLiteral("-c"), QStringLiteral("copy")});
         QVERIFY(!clip.isEmpty());
         QTemporaryDir dir;
         const int count = 8;
@@ -248,7 +267,10 @@ private slots:
             QVERIFY2(t > i * segment - 0.25 && t < (i + 1) * segment + 0.25,
                      qPrintable(QStringLiteral("thumbnail %1 at %2 s").arg(i + 1).arg(t)));
             QVERIFY2(std::abs(t - (i + 0.5) * segment) <= slack + 0.25,
-                     qPrintable(QStringLiteral("thumbnail %1 at %2 s, middle of its segment %3 s").arg(i + 1).arg(t).arg((i + 0.5) * segment)));
+                     qPrintable(QStringLiteral("thumbnail %1 at %2 s, middle of its segment %3 s")
+                                    .arg(i + 1)
+                                    .arg(t)
+                                    .arg((i + 0.5) * segment)));
             previous = t;
         }
     }
@@ -256,7 +278,9 @@ private slots:
     void contactSheetCellsFollowTheThumbnails()
     {
         QTemporaryDir dir;
-        const QVariantMap params{{QStringLiteral("columns"), 3}, {QStringLiteral("rows"), 2}, {QStringLiteral("gutter"), 6},
+        const QVariantMap params{{QStringLiteral("columns"), 3},
+                                 {QStringLiteral("rows"), 2},
+                                 {QStringLiteral("gutter"), 6},
                                  {QStringLiteral("width"), 160}};
         const Result r = run(timeClip(), dir.path(), params);
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
@@ -280,14 +304,16 @@ private slots:
     {
         QTemporaryDir dir;
         // Segments of 5 s; the middles of the first (2.5 s) and third (12.5 s) are black.
-        const Result r = run(blackSegmentsClip(), dir.path(), {{QStringLiteral("count"), 4}, {QStringLiteral("columns"), 4}});
+        const Result r =
+            run(blackSegmentsClip(), dir.path(), {{QStringLiteral("count"), 4}, {QStringLiteral("columns"), 4}});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         const auto thumbs = withRole(r, QStringLiteral("thumbnail"));
         QCOMPARE(thumbs.size(), 4);
         for (const auto &t : thumbs) {
             const Picture p = decodeImage(t.path);
-            QVERIFY2(p.mean() > 40 && p.deviation() > 20,
-                     qPrintable(QStringLiteral("%1: mean %2, deviation %3").arg(t.path).arg(p.mean()).arg(p.deviation())));
+            QVERIFY2(
+                p.mean() > 40 && p.deviation() > 20,
+                qPrintable(QStringLiteral("%1: mean %2, deviation %3").arg(t.path).arg(p.mean()).arg(p.deviation())));
         }
         const Picture poster = decodeImage(withRole(r, QStringLiteral("poster")).value(0).path);
         QVERIFY(poster.mean() > 40 && poster.deviation() > 20);
@@ -295,9 +321,11 @@ private slots:
 
     void allBlackClipStillGivesThumbnails()
     {
-        const QString clip = fixtures::generate(QStringLiteral("thumbs-all-black.mp4"),
-            QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                        QStringLiteral("color=c=black:s=320x240:r=25:d=4")} + x264(25));
+        const QString clip =
+            fixtures::generate(QStringLiteral("thumbs-all-black.mp4"),
+                               QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                           QStringLiteral("color=c=black:s=320x240:r=25:d=4")}
+                                   + x264(25));
         QTemporaryDir dir;
         const Result r = run(clip, dir.path(), {{QStringLiteral("count"), 4}});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
@@ -308,12 +336,15 @@ private slots:
     void sampleAspectRatioIsApplied()
     {
         // PAL 4:3: 720x576 with 16:15 pixels shows as 768x576.
-        const QString clip = fixtures::generate(QStringLiteral("thumbs-anamorphic.mp4"),
-            QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                        QStringLiteral("testsrc2=s=720x576:r=25:d=2,setsar=16/15")} + x264(25));
+        const QString clip =
+            fixtures::generate(QStringLiteral("thumbs-anamorphic.mp4"),
+                               QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                           QStringLiteral("testsrc2=s=720x576:r=25:d=2,setsar=16/15")}
+                                   + x264(25));
         QTemporaryDir dir;
-        const Result r = run(clip, dir.path(), {{QStringLiteral("count"), 2}, {QStringLiteral("columns"), 2},
-                                                {QStringLiteral("posterWidth"), 384}});
+        const Result r =
+            run(clip, dir.path(),
+                {{QStringLiteral("count"), 2}, {QStringLiteral("columns"), 2}, {QStringLiteral("posterWidth"), 384}});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         const Picture thumb = decodeImage(withRole(r, QStringLiteral("thumbnail")).value(0).path);
         QCOMPARE(thumb.width, 320);
@@ -327,17 +358,22 @@ private slots:
     {
         // Stored 320x240 with the top half white; the display matrix turns it a quarter turn
         // counterclockwise (what `ffmpeg -metadata:s:v rotate=90` writes and ffmpeg shows).
-        const QString stored = fixtures::generate(QStringLiteral("thumbs-top-white.mp4"),
+        const QString stored = fixtures::generate(
+            QStringLiteral("thumbs-top-white.mp4"),
             QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
                         QStringLiteral("testsrc2=s=320x240:r=25:d=2,drawbox=x=0:y=0:w=320:h=120:color=white:t=fill")}
                 + x264(25));
-        const QString clip = fixtures::generate(QStringLiteral("thumbs-rotated.mp4"),
-            {QStringLiteral("-i"), stored, QStringLiteral("-c"), QStringLiteral("copy"),
-             QStringLiteral("-metadata:s:v:0"), QStringLiteral("rotate=90")});
+        const QString clip =
+            fixtures::generate(QStringLiteral("thumbs-rotated.mp4"),
+                               {QStringLiteral("-i"), stored, QStringLiteral("-c"), QStringLiteral("copy"),
+                                QStringLiteral("-metadata:s:v:0"), QStringLiteral("rotate=90")});
         QTemporaryDir dir;
-        const Result r = run(clip, dir.path(), {{QStringLiteral("count"), 2}, {QStringLiteral("columns"), 2},
-                                                {QStringLiteral("width"), 120}, {QStringLiteral("gutter"), 0},
-                                                {QStringLiteral("timestamps"), false}});
+        const Result r = run(clip, dir.path(),
+                             {{QStringLiteral("count"), 2},
+                              {QStringLiteral("columns"), 2},
+                              {QStringLiteral("width"), 120},
+                              {QStringLiteral("gutter"), 0},
+                              {QStringLiteral("timestamps"), false}});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         const Picture thumb = decodeImage(withRole(r, QStringLiteral("thumbnail")).value(0).path);
         QCOMPARE(thumb.width, 120);
@@ -357,9 +393,12 @@ private slots:
     void pngAndSelectedOutputs()
     {
         QTemporaryDir dir;
-        const QVariantMap params{{QStringLiteral("format"), QStringLiteral("png")}, {QStringLiteral("count"), 3},
-                                 {QStringLiteral("columns"), 3}, {QStringLiteral("rows"), 1},
-                                 {QStringLiteral("gutter"), 0}, {QStringLiteral("poster"), false},
+        const QVariantMap params{{QStringLiteral("format"), QStringLiteral("png")},
+                                 {QStringLiteral("count"), 3},
+                                 {QStringLiteral("columns"), 3},
+                                 {QStringLiteral("rows"), 1},
+                                 {QStringLiteral("gutter"), 0},
+                                 {QStringLiteral("poster"), false},
                                  {QStringLiteral("width"), 200}};
         const Result r = run(fixtures::basicClip(4.0), dir.path(), params);
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
@@ -428,16 +467,22 @@ private slots:
     void countBeyondTheGridGrowsRows()
     {
         QTemporaryDir dir;
-        const Result r = run(timeClip(), dir.path(), {{QStringLiteral("count"), 10}, {QStringLiteral("width"), 64},
-                                                      {QStringLiteral("frames"), false}, {QStringLiteral("poster"), false}});
+        const Result r = run(timeClip(), dir.path(),
+                             {{QStringLiteral("count"), 10},
+                              {QStringLiteral("width"), 64},
+                              {QStringLiteral("frames"), false},
+                              {QStringLiteral("poster"), false}});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         const Picture sheet = decodeImage(r.outputs.value(0).path);
         QCOMPARE(sheet.width, 4 * 64 + 5 * 4);
         QCOMPARE(sheet.height, 3 * 36 + 4 * 4); // ceil(10 / 4) rows
 
         QTemporaryDir few;
-        const Result two = run(timeClip(), few.path(), {{QStringLiteral("count"), 2}, {QStringLiteral("width"), 64},
-                                                        {QStringLiteral("frames"), false}, {QStringLiteral("poster"), false}});
+        const Result two = run(timeClip(), few.path(),
+                               {{QStringLiteral("count"), 2},
+                                {QStringLiteral("width"), 64},
+                                {QStringLiteral("frames"), false},
+                                {QStringLiteral("poster"), false}});
         QVERIFY(!two.error);
         const Picture narrow = decodeImage(two.outputs.value(0).path);
         QCOMPARE(narrow.width, 2 * 64 + 3 * 4); // no empty columns
@@ -447,7 +492,8 @@ private slots:
     void clipWithFewerFramesThanCount()
     {
         // Three frames, one keyframe: three thumbnails, one per frame, in order.
-        const QString clip = fixtures::generate(QStringLiteral("thumbs-three-frames.mp4"),
+        const QString clip = fixtures::generate(
+            QStringLiteral("thumbs-three-frames.mp4"),
             QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
                         QStringLiteral("testsrc2=s=320x240:r=25"), QStringLiteral("-frames:v"), QStringLiteral("3")}
                 + x264(250));
@@ -461,7 +507,8 @@ private slots:
     void longGopStillGivesOneFramePerSegment()
     {
         // One keyframe in 8 s: every thumbnail but the first comes from decoding past it.
-        const QString clip = fixtures::generate(QStringLiteral("thumbs-time-longgop.mp4"),
+        const QString clip = fixtures::generate(
+            QStringLiteral("thumbs-time-longgop.mp4"),
             {QStringLiteral("-i"), timeClip(), QStringLiteral("-t"), QStringLiteral("8"), QStringLiteral("-c:v"),
              QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"), QStringLiteral("-g"),
              QStringLiteral("1000"), QStringLiteral("-sc_threshold"), QStringLiteral("0")});
@@ -511,7 +558,8 @@ private slots:
         QTest::newRow("text named .mp4") << fixtures::textFileNamedMp4() << QString(errors::NotMedia);
         QTest::newRow("random bytes") << fixtures::randomBytesFile() << QString(errors::NotMedia);
         QTest::newRow("truncated") << fixtures::truncatedClip() << QString(errors::CorruptStream);
-        QTest::newRow("audio only") << fixtures::generate(QStringLiteral("thumbs-audio-only.m4a"),
+        QTest::newRow("audio only") << fixtures::generate(
+            QStringLiteral("thumbs-audio-only.m4a"),
             {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
              QStringLiteral("sine=frequency=440:duration=2"), QStringLiteral("-c:a"), QStringLiteral("aac")})
                                     << QString(errors::NoVideo);
@@ -562,11 +610,13 @@ private slots:
         QTest::newRow("count text") << QVariantMap{{QStringLiteral("count"), QStringLiteral("many")}};
         QTest::newRow("format gif") << QVariantMap{{QStringLiteral("format"), QStringLiteral("gif")}};
         QTest::newRow("unknown key") << QVariantMap{{QStringLiteral("colums"), 3}};
-        QTest::newRow("nothing to make") << QVariantMap{{QStringLiteral("frames"), false}, {QStringLiteral("sheet"), false},
-                                                        {QStringLiteral("poster"), false}};
-        QTest::newRow("count beyond explicit grid") << QVariantMap{{QStringLiteral("count"), 9}, {QStringLiteral("rows"), 2}};
+        QTest::newRow("nothing to make") << QVariantMap{
+            {QStringLiteral("frames"), false}, {QStringLiteral("sheet"), false}, {QStringLiteral("poster"), false}};
+        QTest::newRow("count beyond explicit grid")
+            << QVariantMap{{QStringLiteral("count"), 9}, {QStringLiteral("rows"), 2}};
         QTest::newRow("width too small") << QVariantMap{{QStringLiteral("width"), 4}};
-        QTest::newRow("grid too big for count limit") << QVariantMap{{QStringLiteral("columns"), 16}, {QStringLiteral("rows"), 16}};
+        QTest::newRow("grid too big for count limit")
+            << QVariantMap{{QStringLiteral("columns"), 16}, {QStringLiteral("rows"), 16}};
     }
 
     void invalidParams()
@@ -584,7 +634,8 @@ private slots:
     void validParams()
     {
         QVERIFY(!validateThumbnails({}));
-        QVERIFY(!validateThumbnails({{QStringLiteral("count"), QStringLiteral("12")}, {QStringLiteral("sheet"), QStringLiteral("no")}}));
+        QVERIFY(!validateThumbnails(
+            {{QStringLiteral("count"), QStringLiteral("12")}, {QStringLiteral("sheet"), QStringLiteral("no")}}));
         QVERIFY(!validateThumbnails({{QStringLiteral("count"), 12}, {QStringLiteral("columns"), 6}}));
     }
 };

@@ -42,7 +42,7 @@ struct Decoded
     int keyframes = 0;
     int hasBFrames = 0;
     double frameRate = 0;
-    int rotation = 0; // what the display matrix asks for
+    int rotation = 0;   // what the display matrix asks for
     QList<int> indices; // frameIndex() of every frame, in presentation order
     // audio
     QString audioCodec;
@@ -171,7 +171,8 @@ Result transcode(const QString &input, const QString &dir, const QVariantMap &pa
 }
 
 #define VERIFY_OK(result) \
-    QVERIFY2(!(result).error, (result).error ? qPrintable((result).error->code + QStringLiteral(": ") + (result).error->message) : "")
+    QVERIFY2(!(result).error, \
+             (result).error ? qPrintable((result).error->code + QStringLiteral(": ") + (result).error->message) : "")
 
 QString codecOf(const QString &encoder)
 {
@@ -212,7 +213,8 @@ private slots:
         const Preset p = std::get<Preset>(findPreset(preset));
         QTemporaryDir dir;
         TestControl control;
-        const Result result = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("preset"), preset}}, control);
+        const Result result =
+            transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("preset"), preset}}, control);
         VERIFY_OK(result);
         QCOMPARE(result.outputs.size(), 1);
         const Output &out = result.outputs[0];
@@ -290,7 +292,8 @@ private slots:
         QTest::newRow("width keeps aspect") << QVariantMap{{QStringLiteral("width"), 160}} << 160 << 120;
         QTest::newRow("height keeps aspect") << QVariantMap{{QStringLiteral("height"), 180}} << 240 << 180;
         QTest::newRow("odd results round to even") << QVariantMap{{QStringLiteral("width"), 170}} << 170 << 128;
-        QTest::newRow("both: exactly") << QVariantMap{{QStringLiteral("width"), 200}, {QStringLiteral("height"), 100}} << 200 << 100;
+        QTest::newRow("both: exactly") << QVariantMap{{QStringLiteral("width"), 200}, {QStringLiteral("height"), 100}}
+                                       << 200 << 100;
         QTest::newRow("upscale when asked") << QVariantMap{{QStringLiteral("width"), 640}} << 640 << 480;
     }
 
@@ -323,7 +326,8 @@ private slots:
         QVERIFY2(qAbs(d.frames - 40) <= 1, qPrintable(QString::number(d.frames)));
         // Output frame k shows the source frame nearest to its time: k * 2.5.
         for (int k = 0; k < d.frames; ++k)
-            QVERIFY2(qAbs(d.indices[k] - k * 2.5) <= 1.5, qPrintable(QStringLiteral("%1 -> %2").arg(k).arg(d.indices[k])));
+            QVERIFY2(qAbs(d.indices[k] - k * 2.5) <= 1.5,
+                     qPrintable(QStringLiteral("%1 -> %2").arg(k).arg(d.indices[k])));
         QVERIFY(qAbs(d.audioSeconds() - 4.0) <= 0.04);
     }
 
@@ -331,7 +335,8 @@ private slots:
     {
         QTemporaryDir dir;
         TestControl control;
-        const Result result = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("audio"), false}}, control);
+        const Result result =
+            transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("audio"), false}}, control);
         VERIFY_OK(result);
         const Decoded d = decode(result.outputs[0].path);
         QCOMPARE(d.videoCodec, QStringLiteral("h264"));
@@ -342,24 +347,28 @@ private slots:
     {
         QTemporaryDir dir;
         TestControl control;
-        const Result fine = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("quality"), 18}}, control, QStringLiteral("fine"));
-        const Result coarse = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("quality"), 45}}, control, QStringLiteral("coarse"));
+        const Result fine = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("quality"), 18}}, control,
+                                      QStringLiteral("fine"));
+        const Result coarse = transcode(fixtures::basicClip(2.0), dir.path(), {{QStringLiteral("quality"), 45}},
+                                        control, QStringLiteral("coarse"));
         VERIFY_OK(fine);
         VERIFY_OK(coarse);
         QVERIFY2(coarse.outputs[0].size * 3 < fine.outputs[0].size,
-                 qPrintable(QStringLiteral("crf 45: %1 bytes, crf 18: %2 bytes").arg(coarse.outputs[0].size).arg(fine.outputs[0].size)));
+                 qPrintable(QStringLiteral("crf 45: %1 bytes, crf 18: %2 bytes")
+                                .arg(coarse.outputs[0].size)
+                                .arg(fine.outputs[0].size)));
     }
 
     void proxyDefaults()
     {
-        const QString hd = fixtures::generate(QStringLiteral("hd-1s.mp4"),
-                                              {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                               QStringLiteral("testsrc2=size=1280x720:rate=25:duration=1"),
-                                               QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                               QStringLiteral("sine=frequency=440:sample_rate=44100:duration=1"),
-                                               QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
-                                               QStringLiteral("ultrafast"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
-                                               QStringLiteral("-c:a"), QStringLiteral("aac"), QStringLiteral("-shortest")});
+        const QString hd = fixtures::generate(
+            QStringLiteral("hd-1s.mp4"),
+            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+             QStringLiteral("testsrc2=size=1280x720:rate=25:duration=1"), QStringLiteral("-f"), QStringLiteral("lavfi"),
+             QStringLiteral("-i"), QStringLiteral("sine=frequency=440:sample_rate=44100:duration=1"),
+             QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("ultrafast"),
+             QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"), QStringLiteral("-c:a"), QStringLiteral("aac"),
+             QStringLiteral("-shortest")});
         QTemporaryDir dir;
         TestControl control;
         QVERIFY(validateProxy({}) == std::nullopt);
@@ -370,8 +379,8 @@ private slots:
         QCOMPARE(d.width, 960);
         QCOMPARE(d.height, 540);
         QCOMPARE(d.frames, 25);
-        QCOMPARE(d.hasBFrames, 0);   // decode order = display order: cheap seeking
-        QVERIFY(d.keyframes >= 2);   // a keyframe every half second
+        QCOMPARE(d.hasBFrames, 0);     // decode order = display order: cheap seeking
+        QVERIFY(d.keyframes >= 2);     // a keyframe every half second
         QCOMPARE(d.sampleRate, 48000); // resampled from 44.1 kHz
         QCOMPARE(d.channels, 1);       // mono stays mono
         QVERIFY(qAbs(d.audioSeconds() - 1.0) <= 0.04);
@@ -393,7 +402,8 @@ private slots:
     {
         QTemporaryDir dir;
         TestControl control;
-        Result r = transcode(fixtures::audioOnlyClip(2.0), dir.path(), {{QStringLiteral("preset"), QStringLiteral("audio-aac")}}, control, QStringLiteral("a"));
+        Result r = transcode(fixtures::audioOnlyClip(2.0), dir.path(),
+                             {{QStringLiteral("preset"), QStringLiteral("audio-aac")}}, control, QStringLiteral("a"));
         VERIFY_OK(r);
         Decoded d = decode(r.outputs[0].path);
         QCOMPARE(QFileInfo(r.outputs[0].path).suffix(), QStringLiteral("m4a"));
@@ -402,7 +412,8 @@ private slots:
         QVERIFY(qAbs(d.audioSeconds() - 2.0) <= 0.04);
 
         r = transcode(fixtures::audioOnlyClip(2.0), dir.path(),
-                      {{QStringLiteral("preset"), QStringLiteral("audio-opus")}, {QStringLiteral("in"), 0.5}}, control, QStringLiteral("o"));
+                      {{QStringLiteral("preset"), QStringLiteral("audio-opus")}, {QStringLiteral("in"), 0.5}}, control,
+                      QStringLiteral("o"));
         VERIFY_OK(r);
         d = decode(r.outputs[0].path);
         QCOMPARE(d.audioCodec, QStringLiteral("opus"));
@@ -419,13 +430,13 @@ private slots:
     void streamsOfDifferentLength()
     {
         // Audio that runs on after the picture ends is a whole file, not a truncated one.
-        const QString input = fixtures::generate(QStringLiteral("video-1s-audio-3s.mp4"),
-                                                 {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                                  QStringLiteral("testsrc2=size=320x240:rate=25:duration=1"),
-                                                  QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                                  QStringLiteral("sine=frequency=440:sample_rate=48000:duration=3"),
-                                                  QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
-                                                  QStringLiteral("ultrafast"), QStringLiteral("-c:a"), QStringLiteral("aac")});
+        const QString input = fixtures::generate(
+            QStringLiteral("video-1s-audio-3s.mp4"),
+            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+             QStringLiteral("testsrc2=size=320x240:rate=25:duration=1"), QStringLiteral("-f"), QStringLiteral("lavfi"),
+             QStringLiteral("-i"), QStringLiteral("sine=frequency=440:sample_rate=48000:duration=3"),
+             QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("ultrafast"),
+             QStringLiteral("-c:a"), QStringLiteral("aac")});
         QTemporaryDir dir;
         TestControl control;
         const Result result = transcode(input, dir.path(), {}, control);
@@ -449,7 +460,8 @@ private slots:
         QVERIFY(qAbs(p.last().mediaSeconds - 3.0) <= 0.05);
         const QStringList order{QStringLiteral("analysing"), QStringLiteral("encoding"), QStringLiteral("finalising")};
         for (int i = 1; i < p.size(); ++i) {
-            QVERIFY2(p[i].fraction >= p[i - 1].fraction, qPrintable(QStringLiteral("step %1: %2 < %3").arg(i).arg(p[i].fraction).arg(p[i - 1].fraction)));
+            QVERIFY2(p[i].fraction >= p[i - 1].fraction,
+                     qPrintable(QStringLiteral("step %1: %2 < %3").arg(i).arg(p[i].fraction).arg(p[i - 1].fraction)));
             QVERIFY(order.indexOf(p[i].stage) >= order.indexOf(p[i - 1].stage));
             QVERIFY(p[i].fraction >= 0 && p[i].fraction <= 1);
             QVERIFY(p[i].mediaSeconds >= p[i - 1].mediaSeconds);
@@ -524,22 +536,24 @@ private slots:
         QTest::newRow("text named .mp4") << fixtures::textFileNamedMp4() << web << QString(errors::NotMedia);
         QTest::newRow("random bytes") << fixtures::randomBytesFile() << web << QString(errors::NotMedia);
         QTest::newRow("truncated, index lost") << fixtures::truncatedClip() << web << QString(errors::CorruptStream);
-        QTest::newRow("truncated, index kept") << fixtures::truncatedFaststartClip() << web << QString(errors::CorruptStream);
+        QTest::newRow("truncated, index kept")
+            << fixtures::truncatedFaststartClip() << web << QString(errors::CorruptStream);
         QTest::newRow("corrupted middle") << fixtures::corruptedClip() << web << QString(errors::CorruptStream);
         QTest::newRow("absurd dimensions")
             << fixtures::generate(QStringLiteral("absurd-20000x2.nut"),
                                   {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                   QStringLiteral("color=size=20000x2:rate=1:duration=1"),
-                                   QStringLiteral("-c:v"), QStringLiteral("rawvideo"), QStringLiteral("-pix_fmt"), QStringLiteral("gray")})
+                                   QStringLiteral("color=size=20000x2:rate=1:duration=1"), QStringLiteral("-c:v"),
+                                   QStringLiteral("rawvideo"), QStringLiteral("-pix_fmt"), QStringLiteral("gray")})
             << web << QString(errors::InvalidDimensions);
         // a64multi has an encoder but no decoder: a stream FFmpeg can store but not read back.
-        QTest::newRow("unsupported codec")
-            << fixtures::generate(QStringLiteral("a64multi.mkv"),
-                                  {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                                   QStringLiteral("testsrc=size=320x200:rate=25:duration=1"), QStringLiteral("-c:v"), QStringLiteral("a64multi")})
-            << web << QString(errors::UnsupportedCodec);
+        QTest::newRow("unsupported codec") << fixtures::generate(
+            QStringLiteral("a64multi.mkv"), {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                             QStringLiteral("testsrc=size=320x200:rate=25:duration=1"),
+                                             QStringLiteral("-c:v"), QStringLiteral("a64multi")})
+                                           << web << QString(errors::UnsupportedCodec);
         QTest::newRow("no video for a video preset") << fixtures::audioOnlyClip(2.0) << web << QString(errors::NoVideo);
-        QTest::newRow("no audio for an audio preset") << fixtures::videoOnlyClip(2.0) << QStringLiteral("audio-aac") << QString(errors::NoAudio);
+        QTest::newRow("no audio for an audio preset")
+            << fixtures::videoOnlyClip(2.0) << QStringLiteral("audio-aac") << QString(errors::NoAudio);
     }
 
     void brokenInputs()
@@ -599,10 +613,15 @@ private slots:
         const QByteArray mountPoint = QFile::encodeName(dir.path());
         if (::mount("tmpfs", mountPoint.constData(), "tmpfs", 0, "size=256k") != 0)
             QSKIP("Cannot mount a small tmpfs here (not root): the disk-full path is not exercised.");
-        struct Unmount { QByteArray at; ~Unmount() { ::umount2(at.constData(), MNT_DETACH); } } unmount{mountPoint};
+        struct Unmount
+        {
+            QByteArray at;
+            ~Unmount() { ::umount2(at.constData(), MNT_DETACH); }
+        } unmount{mountPoint};
         TestControl control;
         // basicClip(4.0) encodes to well over 256 KiB at crf 10.
-        const Result result = transcode(fixtures::basicClip(4.0), dir.path(), {{QStringLiteral("quality"), 10}}, control);
+        const Result result =
+            transcode(fixtures::basicClip(4.0), dir.path(), {{QStringLiteral("quality"), 10}}, control);
         QVERIFY(result.error);
         QCOMPARE(result.error->code, QString(errors::DiskFull));
         QVERIFY(result.outputs.isEmpty());
@@ -615,17 +634,29 @@ private slots:
         QTest::addColumn<QString>("code");
         QTest::addColumn<QString>("mentions");
         const QString invalid = QString(errors::InvalidParams);
-        QTest::newRow("unknown key") << QVariantMap{{QStringLiteral("bitrate"), 5}} << invalid << QStringLiteral("bitrate");
-        QTest::newRow("unknown preset") << QVariantMap{{QStringLiteral("preset"), QStringLiteral("nope")}} << QString(errors::UnknownPreset) << QStringLiteral("nope");
-        QTest::newRow("out before in") << QVariantMap{{QStringLiteral("in"), 3}, {QStringLiteral("out"), 2}} << invalid << QStringLiteral("after");
-        QTest::newRow("bad time") << QVariantMap{{QStringLiteral("in"), QStringLiteral("soon")}} << invalid << QStringLiteral("'in'");
-        QTest::newRow("absurd width") << QVariantMap{{QStringLiteral("width"), 100000}} << invalid << QStringLiteral("width");
-        QTest::newRow("tiny height") << QVariantMap{{QStringLiteral("height"), 2}} << invalid << QStringLiteral("height");
+        QTest::newRow("unknown key") << QVariantMap{{QStringLiteral("bitrate"), 5}} << invalid
+                                     << QStringLiteral("bitrate");
+        QTest::newRow("unknown preset") << QVariantMap{{QStringLiteral("preset"), QStringLiteral("nope")}}
+                                        << QString(errors::UnknownPreset) << QStringLiteral("nope");
+        QTest::newRow("out before in") << QVariantMap{{QStringLiteral("in"), 3}, {QStringLiteral("out"), 2}} << invalid
+                                       << QStringLiteral("after");
+        QTest::newRow("bad time") << QVariantMap{{QStringLiteral("in"), QStringLiteral("soon")}} << invalid
+                                  << QStringLiteral("'in'");
+        QTest::newRow("absurd width") << QVariantMap{{QStringLiteral("width"), 100000}} << invalid
+                                      << QStringLiteral("width");
+        QTest::newRow("tiny height") << QVariantMap{{QStringLiteral("height"), 2}} << invalid
+                                     << QStringLiteral("height");
         QTest::newRow("fps") << QVariantMap{{QStringLiteral("fps"), 0}} << invalid << QStringLiteral("fps");
-        QTest::newRow("quality out of range") << QVariantMap{{QStringLiteral("quality"), 60}} << invalid << QStringLiteral("between 0 and 51");
-        QTest::newRow("size on audio preset") << QVariantMap{{QStringLiteral("preset"), QStringLiteral("audio-opus")}, {QStringLiteral("width"), 320}} << invalid << QStringLiteral("audio-only");
-        QTest::newRow("drop audio of audio preset") << QVariantMap{{QStringLiteral("preset"), QStringLiteral("audio-aac")}, {QStringLiteral("audio"), false}} << invalid << QStringLiteral("audio-only");
-        QTest::newRow("audio not a boolean") << QVariantMap{{QStringLiteral("audio"), QStringLiteral("maybe")}} << invalid << QStringLiteral("audio");
+        QTest::newRow("quality out of range")
+            << QVariantMap{{QStringLiteral("quality"), 60}} << invalid << QStringLiteral("between 0 and 51");
+        QTest::newRow("size on audio preset")
+            << QVariantMap{{QStringLiteral("preset"), QStringLiteral("audio-opus")}, {QStringLiteral("width"), 320}}
+            << invalid << QStringLiteral("audio-only");
+        QTest::newRow("drop audio of audio preset")
+            << QVariantMap{{QStringLiteral("preset"), QStringLiteral("audio-aac")}, {QStringLiteral("audio"), false}}
+            << invalid << QStringLiteral("audio-only");
+        QTest::newRow("audio not a boolean")
+            << QVariantMap{{QStringLiteral("audio"), QStringLiteral("maybe")}} << invalid << QStringLiteral("audio");
     }
 
     void validation()
@@ -649,11 +680,14 @@ private slots:
     void validParams()
     {
         QVERIFY(validateTranscode({}) == std::nullopt);
-        QVERIFY(validateTranscode({{QStringLiteral("preset"), QStringLiteral("prores-proxy")}, {QStringLiteral("quality"), 8},
-                                   {QStringLiteral("in"), QStringLiteral("00:00:01.5")}, {QStringLiteral("out"), QStringLiteral("2:00")},
-                                   {QStringLiteral("width"), QStringLiteral("1280")}, {QStringLiteral("fps"), 29.97},
+        QVERIFY(validateTranscode({{QStringLiteral("preset"), QStringLiteral("prores-proxy")},
+                                   {QStringLiteral("quality"), 8},
+                                   {QStringLiteral("in"), QStringLiteral("00:00:01.5")},
+                                   {QStringLiteral("out"), QStringLiteral("2:00")},
+                                   {QStringLiteral("width"), QStringLiteral("1280")},
+                                   {QStringLiteral("fps"), 29.97},
                                    {QStringLiteral("audio"), QStringLiteral("no")}})
-                 == std::nullopt);
+                == std::nullopt);
         QVERIFY(validateProxy({{QStringLiteral("quality"), 30}}) == std::nullopt);
     }
 };

@@ -35,10 +35,12 @@ QStringList filesIn(const QString &dir)
 // 3 s of a 440 Hz tone, 0.5 full scale on the left and 0.25 on the right, then 1 s of silence.
 QString toneClip(const QString &extension, const QStringList &codecArgs)
 {
-    return fixtures::generate(QStringLiteral("wave-tone-%1.%2").arg(codecArgs.value(1), extension),
-        QStringList{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                    QStringLiteral("aevalsrc=if(lt(t\\,3)\\,0.5*sin(2*PI*440*t)\\,0)|if(lt(t\\,3)\\,0.25*sin(2*PI*440*t)\\,0)"
-                                   ":s=48000:d=4")}
+    return fixtures::generate(
+        QStringLiteral("wave-tone-%1.%2").arg(codecArgs.value(1), extension),
+        QStringList{
+            QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+            QStringLiteral("aevalsrc=if(lt(t\\,3)\\,0.5*sin(2*PI*440*t)\\,0)|if(lt(t\\,3)\\,0.25*sin(2*PI*440*t)\\,0)"
+                           ":s=48000:d=4")}
             + codecArgs);
 }
 
@@ -97,12 +99,18 @@ private slots:
         QTest::newRow("s32 wav") << pcm("pcm_s32le") << 0.001;
         QTest::newRow("f32 wav") << pcm("pcm_f32le") << 0.001;
         QTest::newRow("f64 wav") << pcm("pcm_f64le") << 0.001;
-        QTest::newRow("flac (s16)") << toneClip(QStringLiteral("flac"), {QStringLiteral("-c:a"), QStringLiteral("flac")}) << 0.001;
+        QTest::newRow("flac (s16)") << toneClip(QStringLiteral("flac"),
+                                                {QStringLiteral("-c:a"), QStringLiteral("flac")})
+                                    << 0.001;
         // Lossy codecs: a little ringing around the edges, peaks within a few per cent.
-        QTest::newRow("aac (planar float)") << toneClip(QStringLiteral("m4a"), {QStringLiteral("-c:a"), QStringLiteral("aac"),
-                                                                             QStringLiteral("-b:a"), QStringLiteral("256k")}) << 0.04;
-        QTest::newRow("opus (float)") << toneClip(QStringLiteral("ogg"), {QStringLiteral("-c:a"), QStringLiteral("libopus"),
-                                                                       QStringLiteral("-b:a"), QStringLiteral("256k")}) << 0.04;
+        QTest::newRow("aac (planar float)")
+            << toneClip(QStringLiteral("m4a"),
+                        {QStringLiteral("-c:a"), QStringLiteral("aac"), QStringLiteral("-b:a"), QStringLiteral("256k")})
+            << 0.04;
+        QTest::newRow("opus (float)") << toneClip(
+            QStringLiteral("ogg"),
+            {QStringLiteral("-c:a"), QStringLiteral("libopus"), QStringLiteral("-b:a"), QStringLiteral("256k")})
+                                      << 0.04;
     }
 
     void peaksMatchTheTone()
@@ -135,9 +143,11 @@ private slots:
             // 50 ms are left out: lossy codecs overshoot on the onset.)
             const Range tone = range(peaks[c].toArray(), 5, 290);
             QVERIFY2(std::abs(tone.highestMax - amplitude) <= tolerance, qPrintable(QString::number(tone.highestMax)));
-            QVERIFY2(std::abs(tone.lowestMax - amplitude) <= tolerance + 0.01, qPrintable(QString::number(tone.lowestMax)));
+            QVERIFY2(std::abs(tone.lowestMax - amplitude) <= tolerance + 0.01,
+                     qPrintable(QString::number(tone.lowestMax)));
             QVERIFY2(std::abs(tone.lowestMin + amplitude) <= tolerance, qPrintable(QString::number(tone.lowestMin)));
-            QVERIFY2(std::abs(tone.highestMin + amplitude) <= tolerance + 0.01, qPrintable(QString::number(tone.highestMin)));
+            QVERIFY2(std::abs(tone.highestMin + amplitude) <= tolerance + 0.01,
+                     qPrintable(QString::number(tone.highestMin)));
             // The last second is silent.
             const Range silence = range(peaks[c].toArray(), 310, buckets - 1);
             QVERIFY2(silence.lowestMin >= -tolerance && silence.highestMax <= tolerance,
@@ -148,7 +158,8 @@ private slots:
     void valuesHaveAtMostFourDecimals()
     {
         QTemporaryDir dir;
-        const Result r = run(toneClip(QStringLiteral("wav"), {QStringLiteral("-c:a"), QStringLiteral("pcm_f32le")}), dir.path(), {});
+        const Result r =
+            run(toneClip(QStringLiteral("wav"), {QStringLiteral("-c:a"), QStringLiteral("pcm_f32le")}), dir.path(), {});
         QVERIFY(!r.error);
         QFile f(r.outputs[0].path);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -185,7 +196,8 @@ private slots:
         }
         {
             QTemporaryDir dir;
-            const QJsonObject json = readJson(run(clip, dir.path(), {{QStringLiteral("channels"), QStringLiteral("mix")}}));
+            const QJsonObject json =
+                readJson(run(clip, dir.path(), {{QStringLiteral("channels"), QStringLiteral("mix")}}));
             QCOMPARE(json.value(u"channels").toInt(), 1);
             const QJsonArray peaks = json.value(u"peaks").toArray();
             QCOMPARE(peaks.size(), 1);
@@ -216,18 +228,20 @@ private slots:
     {
         // Audio that begins 1 s into the clip: the first second of buckets is silent.
         const QString tone = toneClip(QStringLiteral("wav"), {QStringLiteral("-c:a"), QStringLiteral("pcm_s16le")});
-        const QString clip = fixtures::generate(QStringLiteral("wave-late-audio.mkv"),
-            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"), QStringLiteral("testsrc2=s=160x120:r=25:d=5"),
-             QStringLiteral("-itsoffset"), QStringLiteral("1"), QStringLiteral("-i"), tone, QStringLiteral("-c:v"),
-             QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("ultrafast"), QStringLiteral("-c:a"),
-             QStringLiteral("pcm_s16le")});
+        const QString clip = fixtures::generate(
+            QStringLiteral("wave-late-audio.mkv"),
+            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+             QStringLiteral("testsrc2=s=160x120:r=25:d=5"), QStringLiteral("-itsoffset"), QStringLiteral("1"),
+             QStringLiteral("-i"), tone, QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
+             QStringLiteral("ultrafast"), QStringLiteral("-c:a"), QStringLiteral("pcm_s16le")});
         QTemporaryDir dir;
         const Result r = run(clip, dir.path(), {});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         const QJsonObject json = readJson(r);
         const QJsonArray left = json.value(u"peaks").toArray()[0].toArray();
         const Range lead = range(left, 0, 98);
-        QVERIFY2(lead.lowestMin == 0 && lead.highestMax == 0, qPrintable(QStringLiteral("%1 %2").arg(lead.lowestMin).arg(lead.highestMax)));
+        QVERIFY2(lead.lowestMin == 0 && lead.highestMax == 0,
+                 qPrintable(QStringLiteral("%1 %2").arg(lead.lowestMin).arg(lead.highestMax)));
         const Range tonePart = range(left, 102, 390);
         QVERIFY(std::abs(tonePart.highestMax - 0.5) < 0.001);
         QVERIFY(std::abs(json.value(u"durationSeconds").toDouble() - 5.0) < 0.05);
@@ -237,8 +251,9 @@ private slots:
     {
         // A long tone so the decode loop reaches its periodic checkpoints.
         const QString clip = fixtures::generate(QStringLiteral("wave-long.flac"),
-            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-             QStringLiteral("sine=frequency=440:sample_rate=48000:duration=600"), QStringLiteral("-ac"), QStringLiteral("2")});
+                                                {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                                 QStringLiteral("sine=frequency=440:sample_rate=48000:duration=600"),
+                                                 QStringLiteral("-ac"), QStringLiteral("2")});
         QTemporaryDir dir;
         TestControl control;
         bool sawAnalysing = false;
@@ -262,9 +277,11 @@ private slots:
         QTest::newRow("text named .mp4") << fixtures::textFileNamedMp4() << QString(errors::NotMedia);
         QTest::newRow("random bytes") << fixtures::randomBytesFile() << QString(errors::NotMedia);
         QTest::newRow("truncated") << fixtures::truncatedClip() << QString(errors::CorruptStream);
-        QTest::newRow("video only") << fixtures::generate(QStringLiteral("wave-video-only.mp4"),
-            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"), QStringLiteral("testsrc2=s=160x120:r=25:d=1"),
-             QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("ultrafast")})
+        QTest::newRow("video only") << fixtures::generate(
+            QStringLiteral("wave-video-only.mp4"),
+            {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+             QStringLiteral("testsrc2=s=160x120:r=25:d=1"), QStringLiteral("-c:v"), QStringLiteral("libx264"),
+             QStringLiteral("-preset"), QStringLiteral("ultrafast")})
                                     << QString(errors::NoAudio);
     }
 
@@ -283,7 +300,8 @@ private slots:
     void invalidParams_data()
     {
         QTest::addColumn<QVariantMap>("params");
-        QTest::newRow("both rates") << QVariantMap{{QStringLiteral("buckets"), 10}, {QStringLiteral("bucketsPerSecond"), 10}};
+        QTest::newRow("both rates") << QVariantMap{{QStringLiteral("buckets"), 10},
+                                                   {QStringLiteral("bucketsPerSecond"), 10}};
         QTest::newRow("zero rate") << QVariantMap{{QStringLiteral("bucketsPerSecond"), 0}};
         QTest::newRow("fractional buckets") << QVariantMap{{QStringLiteral("buckets"), 2.5}};
         QTest::newRow("channels left") << QVariantMap{{QStringLiteral("channels"), QStringLiteral("left")}};

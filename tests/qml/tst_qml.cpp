@@ -27,8 +27,8 @@ public:
     QString sourceId() const override { return QStringLiteral("local"); }
     QString displayName() const override { return QStringLiteral("This computer"); }
     ConnectionState connectionState() const override { return ConnectionState::Connected; }
-    void start() override {}
-    void stop() override {}
+    void start() override { }
+    void stop() override { }
     QString submit(const JobSubmission &) override { return {}; }
     void cancel(const QString &id) override { record(QStringLiteral("cancel"), id); }
     void pause(const QString &id) override { record(QStringLiteral("pause"), id); }
@@ -107,8 +107,14 @@ public:
     }
 
     // What JobMonitor calls on its controller (AppController in the app).
-    Q_INVOKABLE void openOutput(const QString &key, const QString &name) { m_calls.append(QStringLiteral("open:") + key.section(u'\n', 1) + name); }
-    Q_INVOKABLE void showInFolder(const QString &key, const QString &name) { m_calls.append(QStringLiteral("folder:") + key.section(u'\n', 1) + name); }
+    Q_INVOKABLE void openOutput(const QString &key, const QString &name)
+    {
+        m_calls.append(QStringLiteral("open:") + key.section(u'\n', 1) + name);
+    }
+    Q_INVOKABLE void showInFolder(const QString &key, const QString &name)
+    {
+        m_calls.append(QStringLiteral("folder:") + key.section(u'\n', 1) + name);
+    }
     Q_INVOKABLE void copyText(const QString &text) { m_calls.append(QStringLiteral("copy:") + text); }
 
 public slots:

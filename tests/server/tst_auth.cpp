@@ -64,12 +64,13 @@ void tst_Auth::loadTokens()
 {
     QTemporaryDir dir;
     TokenStore store;
-    QVERIFY(store.load(writeFile(dir, "# comment\n\nabcdefghijklmnop1 alice\n  ABCDEFGHIJKLMNOP2   bob  \nabcdefghijklmnop3 alice\n")));
+    QVERIFY(store.load(writeFile(
+        dir, "# comment\n\nabcdefghijklmnop1 alice\n  ABCDEFGHIJKLMNOP2   bob  \nabcdefghijklmnop3 alice\n")));
     QCOMPARE(store.size(), 3);
     QCOMPARE(store.userFor("abcdefghijklmnop1"), std::optional<QString>(QStringLiteral("alice")));
     QCOMPARE(store.userFor("ABCDEFGHIJKLMNOP2"), std::optional<QString>(QStringLiteral("bob")));
     QCOMPARE(store.userFor("abcdefghijklmnop3"), std::optional<QString>(QStringLiteral("alice")));
-    QCOMPARE(store.userFor("abcdefghijklmnop"), std::nullopt); // a prefix is not a token
+    QCOMPARE(store.userFor("abcdefghijklmnop"), std::nullopt);  // a prefix is not a token
     QCOMPARE(store.userFor("ABCDEFGHIJKLMNOP1"), std::nullopt); // case matters
     QCOMPARE(store.userFor(""), std::nullopt);
 }
@@ -83,7 +84,8 @@ void tst_Auth::tokenFileErrors_data()
     QTest::newRow("short token") << QByteArray("short alice\n") << "at least 16 characters";
     QTest::newRow("bad token char") << QByteArray("abcdefghijklmnop\"1 alice\n") << "at least 16 characters";
     QTest::newRow("bad user") << QByteArray("abcdefghijklmnop1 al/ice\n") << "a user name is";
-    QTest::newRow("token twice") << QByteArray("abcdefghijklmnop1 alice\nabcdefghijklmnop1 bob\n") << "already given to another user";
+    QTest::newRow("token twice") << QByteArray("abcdefghijklmnop1 alice\nabcdefghijklmnop1 bob\n")
+                                 << "already given to another user";
 }
 
 void tst_Auth::tokenFileErrors()
@@ -108,7 +110,8 @@ void tst_Auth::createTokenFile()
     const QByteArray token = store.createFile(path, QStringLiteral("local"));
     QCOMPARE(token.size(), 43); // 32 random bytes, base64url without padding
     QCOMPARE(store.userFor(token), std::optional<QString>(QStringLiteral("local")));
-    QCOMPARE(QFile::permissions(path) & ~(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser),
+    QCOMPARE(QFile::permissions(path)
+                 & ~(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser),
              QFileDevice::Permissions());
     TokenStore reloaded;
     QVERIFY(reloaded.load(path));
@@ -150,9 +153,11 @@ void tst_Auth::streamCredentials()
     QCOMPARE(auth.authenticate(cookie, true).user, std::optional<QString>(QStringLiteral("bob")));
     QCOMPARE(auth.authenticate(cookie, false).user, std::nullopt);
     // The header wins over the others; a bad header is not rescued by a good cookie.
-    const http::Request both = request("/api/events?access_token=abcdefghijklmnop1", "Authorization: Bearer abcdefghijklmnop2\r\n");
+    const http::Request both =
+        request("/api/events?access_token=abcdefghijklmnop1", "Authorization: Bearer abcdefghijklmnop2\r\n");
     QCOMPARE(auth.authenticate(both, true).user, std::optional<QString>(QStringLiteral("bob")));
-    const http::Request badHeader = request("/api/events", "Authorization: Bearer nopenopenopenope\r\nCookie: clipdeck_token=abcdefghijklmnop1\r\n");
+    const http::Request badHeader = request(
+        "/api/events", "Authorization: Bearer nopenopenopenope\r\nCookie: clipdeck_token=abcdefghijklmnop1\r\n");
     QCOMPARE(auth.authenticate(badHeader, true).user, std::nullopt);
 }
 
@@ -174,7 +179,8 @@ void tst_Auth::corsPolicy()
     QVERIFY(cors.responseHeaders(request("/api/jobs", "Origin: https://evil.example\r\n")).isEmpty());
     QVERIFY(cors.responseHeaders(request("/api/jobs")).isEmpty());
 
-    const http::Request preflight = request("/api/jobs", "Origin: https://app.example.com\r\nAccess-Control-Request-Method: POST\r\n", "OPTIONS");
+    const http::Request preflight =
+        request("/api/jobs", "Origin: https://app.example.com\r\nAccess-Control-Request-Method: POST\r\n", "OPTIONS");
     QVERIFY(CorsPolicy::isPreflight(preflight));
     QVERIFY(!CorsPolicy::isPreflight(request("/api/jobs", {}, "OPTIONS")));
     const http::Headers p = cors.preflightHeaders(preflight);

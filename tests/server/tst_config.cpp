@@ -70,11 +70,13 @@ void tst_Config::defaults()
 
 void tst_Config::flags()
 {
-    const ServerConfig c = ok({QStringLiteral("--listen"), QStringLiteral("0.0.0.0:9000"), QStringLiteral("--data-dir=/srv/clipdeck"),
-                               QStringLiteral("--tokens"), QStringLiteral("/etc/clipdeck/tokens"), QStringLiteral("--heavy-workers"),
-                               QStringLiteral("3"), QStringLiteral("--light-workers"), QStringLiteral("0"), QStringLiteral("--heartbeat"),
-                               QStringLiteral("2.5"), QStringLiteral("--idle-timeout"), QStringLiteral("60"), QStringLiteral("--max-streams-per-user"),
-                               QStringLiteral("9000"), QStringLiteral("--history"), QStringLiteral("50"), QStringLiteral("--bench-publish")});
+    const ServerConfig c =
+        ok({QStringLiteral("--listen"), QStringLiteral("0.0.0.0:9000"), QStringLiteral("--data-dir=/srv/clipdeck"),
+            QStringLiteral("--tokens"), QStringLiteral("/etc/clipdeck/tokens"), QStringLiteral("--heavy-workers"),
+            QStringLiteral("3"), QStringLiteral("--light-workers"), QStringLiteral("0"), QStringLiteral("--heartbeat"),
+            QStringLiteral("2.5"), QStringLiteral("--idle-timeout"), QStringLiteral("60"),
+            QStringLiteral("--max-streams-per-user"), QStringLiteral("9000"), QStringLiteral("--history"),
+            QStringLiteral("50"), QStringLiteral("--bench-publish")});
     QCOMPARE(c.address, QHostAddress(QStringLiteral("0.0.0.0")));
     QCOMPARE(c.port, quint16(9000));
     QCOMPARE(c.dataDir, QStringLiteral("/srv/clipdeck"));
@@ -138,12 +140,17 @@ void tst_Config::sizesAndTimes()
 
 void tst_Config::corsOrigins()
 {
-    const ServerConfig c = ok({QStringLiteral("--cors-origin"), QStringLiteral("https://a.example"), QStringLiteral("--cors-origin"),
-                               QStringLiteral("http://localhost:5173")});
-    QCOMPARE(c.corsOrigins, (QStringList{QStringLiteral("https://a.example"), QStringLiteral("http://localhost:5173")}));
-    QCOMPARE(ok({}, {{QStringLiteral("CLIPDECK_CORS_ORIGIN"), QStringLiteral("https://a.example, https://b.example")}}).corsOrigins.size(), 2);
-    QVERIFY(error({QStringLiteral("--cors-origin"), QStringLiteral("a.example")}).contains(QStringLiteral("cors-origin")));
-    QVERIFY(error({QStringLiteral("--cors-origin"), QStringLiteral("https://a.example/")}).contains(QStringLiteral("trailing /")));
+    const ServerConfig c = ok({QStringLiteral("--cors-origin"), QStringLiteral("https://a.example"),
+                               QStringLiteral("--cors-origin"), QStringLiteral("http://localhost:5173")});
+    QCOMPARE(c.corsOrigins,
+             (QStringList{QStringLiteral("https://a.example"), QStringLiteral("http://localhost:5173")}));
+    QCOMPARE(ok({}, {{QStringLiteral("CLIPDECK_CORS_ORIGIN"), QStringLiteral("https://a.example, https://b.example")}})
+                 .corsOrigins.size(),
+             2);
+    QVERIFY(
+        error({QStringLiteral("--cors-origin"), QStringLiteral("a.example")}).contains(QStringLiteral("cors-origin")));
+    QVERIFY(error({QStringLiteral("--cors-origin"), QStringLiteral("https://a.example/")})
+                .contains(QStringLiteral("trailing /")));
 }
 
 void tst_Config::precedence()
@@ -151,7 +158,8 @@ void tst_Config::precedence()
     QTemporaryDir dir;
     QFile file(dir.filePath(QStringLiteral("c.conf")));
     QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("# settings\n\nheartbeat = 1\nidle-timeout = 2\nhistory = 3\ncors-origin = https://file.example\nbench-publish\n");
+    file.write("# settings\n\nheartbeat = 1\nidle-timeout = 2\nhistory = 3\ncors-origin = "
+               "https://file.example\nbench-publish\n");
     file.close();
     // The file alone.
     ServerConfig c = ok({QStringLiteral("--config"), file.fileName()});
@@ -162,14 +170,16 @@ void tst_Config::precedence()
     QCOMPARE(c.corsOrigins, QStringList{QStringLiteral("https://file.example")});
     // The environment over the file, flags over both.
     c = ok({QStringLiteral("--config"), file.fileName(), QStringLiteral("--history"), QStringLiteral("30")},
-           {{QStringLiteral("CLIPDECK_IDLE_TIMEOUT"), QStringLiteral("20")}, {QStringLiteral("CLIPDECK_HISTORY"), QStringLiteral("300")},
+           {{QStringLiteral("CLIPDECK_IDLE_TIMEOUT"), QStringLiteral("20")},
+            {QStringLiteral("CLIPDECK_HISTORY"), QStringLiteral("300")},
             {QStringLiteral("CLIPDECK_CORS_ORIGIN"), QStringLiteral("https://env.example")}});
     QCOMPARE(c.heartbeatMs, 1000);
     QCOMPARE(c.idleTimeoutMs, 20000);
     QCOMPARE(c.history, 30);
     QCOMPARE(c.corsOrigins, QStringList{QStringLiteral("https://env.example")}); // replaced, not merged
     // The config file named by the environment.
-    c = ok({}, {{QStringLiteral("CLIPDECK_CONFIG"), file.fileName()}, {QStringLiteral("CLIPDECK_DATA_DIR"), QStringLiteral("/data")}});
+    c = ok({}, {{QStringLiteral("CLIPDECK_CONFIG"), file.fileName()},
+                {QStringLiteral("CLIPDECK_DATA_DIR"), QStringLiteral("/data")}});
     QCOMPARE(c.history, 3);
     QCOMPARE(c.dataDir, QStringLiteral("/data"));
 }
@@ -181,13 +191,16 @@ void tst_Config::configFileErrors()
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.write("heartbeat = 1\nhistory\n");
     file.close();
-    QVERIFY(error({QStringLiteral("--config"), file.fileName()}).contains(QStringLiteral("c.conf:2: \"history\" needs a value")));
-    QVERIFY(error({QStringLiteral("--config"), dir.filePath(QStringLiteral("missing.conf"))}).contains(QStringLiteral("cannot read the config file")));
+    QVERIFY(error({QStringLiteral("--config"), file.fileName()})
+                .contains(QStringLiteral("c.conf:2: \"history\" needs a value")));
+    QVERIFY(error({QStringLiteral("--config"), dir.filePath(QStringLiteral("missing.conf"))})
+                .contains(QStringLiteral("cannot read the config file")));
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.write("heartbeat = never\n");
     file.close();
     const QString e = error({QStringLiteral("--config"), file.fileName()});
-    QVERIFY2(e.startsWith(QStringLiteral("config file ")) && e.contains(QStringLiteral("heartbeat must be")), qPrintable(e));
+    QVERIFY2(e.startsWith(QStringLiteral("config file ")) && e.contains(QStringLiteral("heartbeat must be")),
+             qPrintable(e));
 }
 
 void tst_Config::errors_data()
@@ -197,11 +210,16 @@ void tst_Config::errors_data()
     QTest::newRow("unknown") << QStringList{QStringLiteral("--nope")} << "unknown option --nope";
     QTest::newRow("positional") << QStringList{QStringLiteral("serve")} << "unexpected argument";
     QTest::newRow("missing value") << QStringList{QStringLiteral("--listen")} << "--listen needs a value";
-    QTest::newRow("bad count") << QStringList{QStringLiteral("--heavy-workers"), QStringLiteral("-1")} << "heavy-workers must be";
-    QTest::newRow("bad seconds") << QStringList{QStringLiteral("--idle-timeout"), QStringLiteral("0")} << "idle-timeout must be";
-    QTest::newRow("bad bytes") << QStringList{QStringLiteral("--max-upload"), QStringLiteral("lots")} << "max-upload must be";
-    QTest::newRow("header bytes too small") << QStringList{QStringLiteral("--max-header-bytes"), QStringLiteral("10")} << "max-header-bytes must be";
-    QTest::newRow("stream limit zero") << QStringList{QStringLiteral("--max-streams-per-user"), QStringLiteral("0")} << "max-streams-per-user must be";
+    QTest::newRow("bad count") << QStringList{QStringLiteral("--heavy-workers"), QStringLiteral("-1")}
+                               << "heavy-workers must be";
+    QTest::newRow("bad seconds") << QStringList{QStringLiteral("--idle-timeout"), QStringLiteral("0")}
+                                 << "idle-timeout must be";
+    QTest::newRow("bad bytes") << QStringList{QStringLiteral("--max-upload"), QStringLiteral("lots")}
+                               << "max-upload must be";
+    QTest::newRow("header bytes too small")
+        << QStringList{QStringLiteral("--max-header-bytes"), QStringLiteral("10")} << "max-header-bytes must be";
+    QTest::newRow("stream limit zero") << QStringList{QStringLiteral("--max-streams-per-user"), QStringLiteral("0")}
+                                       << "max-streams-per-user must be";
     QTest::newRow("bool") << QStringList{QStringLiteral("--bench-publish=maybe")} << "bench-publish must be";
 }
 
@@ -212,7 +230,8 @@ void tst_Config::errors()
     const QString e = error(args);
     QVERIFY2(e.contains(expected), qPrintable(e));
     // Errors from the environment say so.
-    QVERIFY(error({}, {{QStringLiteral("CLIPDECK_HISTORY"), QStringLiteral("x")}}).startsWith(QStringLiteral("environment: ")));
+    QVERIFY(error({}, {{QStringLiteral("CLIPDECK_HISTORY"), QStringLiteral("x")}})
+                .startsWith(QStringLiteral("environment: ")));
 }
 
 void tst_Config::helpAndVersion()
@@ -221,9 +240,9 @@ void tst_Config::helpAndVersion()
     QVERIFY(std::get<ConfigRequest>(r).help);
     QVERIFY(std::get<ConfigRequest>(parse({QStringLiteral("--version")})).version);
     const QString text = usage();
-    for (const char *key : {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat", "--idle-timeout",
-                            "--max-upload", "--max-header-bytes", "--max-streams-per-user", "--cors-origin", "--history",
-                            "--bench-publish", "--config"})
+    for (const char *key : {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat",
+                            "--idle-timeout", "--max-upload", "--max-header-bytes", "--max-streams-per-user",
+                            "--cors-origin", "--history", "--bench-publish", "--config"})
         QVERIFY2(text.contains(QLatin1StringView(key)), key);
 }
 

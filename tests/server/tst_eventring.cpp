@@ -41,7 +41,7 @@ void tst_EventRing::evictionMovesCoverage()
     QCOMPARE(held, 40);
     QCOMPARE(ring.bytes(), 40);
     QCOMPARE(ring.coveredFrom(), quint64(6));
-    QCOMPARE(ring.after(6)->size(), 4); // 7..10
+    QCOMPARE(ring.after(6)->size(), 4);    // 7..10
     QCOMPARE(ring.after(5), std::nullopt); // 6 is gone
 }
 

@@ -108,7 +108,8 @@ void tst_MediaStore::safeFileName_data()
     QTest::newRow("bidi override") << u"clip"_s + QChar(0x202E) + u"gpj.exe"_s << u"clipgpj.exe"_s;
     QTest::newRow("line separator") << u"a"_s + QChar(0x2028) + u"b.mp4"_s << u"ab.mp4"_s;
     QTest::newRow("nothing left") << QString(QChar(0x202E)) + u".mp4"_s << u"media.mp4"_s;
-    QTest::newRow("long ascii") << QString(300, u'n') + u".mp4"_s << QString(MediaStore::MaxBaseBytes, u'n') + u".mp4"_s;
+    QTest::newRow("long ascii") << QString(300, u'n') + u".mp4"_s
+                                << QString(MediaStore::MaxBaseBytes, u'n') + u".mp4"_s;
     // 3-byte characters: 40 of them are 120 bytes; the 41st would pass the cap.
     QTest::newRow("long, never half a character") << QString(50, u'€') + u".mp4"_s << QString(40, u'€') + u".mp4"_s;
     QTest::newRow("long, surrogate pairs whole") << QString(u"😀"_s).repeated(40) << QString(u"😀"_s).repeated(30);
@@ -144,7 +145,8 @@ void tst_MediaStore::uploadCommit()
     QVERIFY(upload->finish());
     QCOMPARE(upload->size(), 11);
     QCOMPARE(upload->sha256Hex(), QByteArray("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
-    auto committed = store.commit(*upload, QJsonObject{{QStringLiteral("path"), QStringLiteral("/secret")}, {QStringLiteral("x"), 1}});
+    auto committed = store.commit(
+        *upload, QJsonObject{{QStringLiteral("path"), QStringLiteral("/secret")}, {QStringLiteral("x"), 1}});
     QVERIFY(std::holds_alternative<MediaRecord>(committed));
     const MediaRecord r = std::get<MediaRecord>(committed);
     QCOMPARE(r.file, r.id + u"/My Clip.mov"_s); // a folder per media, the file named after the upload
@@ -221,9 +223,11 @@ void tst_MediaStore::oldLayoutStillRead()
     const QString id = u"0b5e6c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b"_s;
     QVERIFY(writeFile(dir.filePath(u"media/"_s) + id + u".mp4"_s, "old bytes"));
     QSqlQuery q(db.handle());
-    q.prepare(u"INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
-    for (const QVariant &v : {QVariant(id), QVariant(u"alice"_s), QVariant(u"Old Clip.mp4"_s), QVariant(id + u".mp4"_s),
-                              QVariant(9), QVariant(u"ab"_s), QVariant(u"{}"_s), QVariant(u"2025-01-01T00:00:00.000Z"_s)})
+    q.prepare(
+        u"INSERT INTO media (id, owner, name, file, size, sha256, probe, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+    for (const QVariant &v :
+         {QVariant(id), QVariant(u"alice"_s), QVariant(u"Old Clip.mp4"_s), QVariant(id + u".mp4"_s), QVariant(9),
+          QVariant(u"ab"_s), QVariant(u"{}"_s), QVariant(u"2025-01-01T00:00:00.000Z"_s)})
         q.addBindValue(v);
     QVERIFY(q.exec());
 
@@ -233,8 +237,9 @@ void tst_MediaStore::oldLayoutStillRead()
     QVERIFY(QFile::exists(store.pathOf(*record)));
     QCOMPARE(store.idForPath(store.pathOf(*record)), std::optional<QString>(id));
     QCOMPARE(store.recordForPath(store.pathOf(*record))->name, u"Old Clip.mp4"_s);
-    QCOMPARE(store.withoutServerPath(u"The file "_s + id + u".mp4 cannot be read."_s, store.pathOf(*record), record->name),
-             u"The file Old Clip.mp4 cannot be read."_s);
+    QCOMPARE(
+        store.withoutServerPath(u"The file "_s + id + u".mp4 cannot be read."_s, store.pathOf(*record), record->name),
+        u"The file Old Clip.mp4 cannot be read."_s);
     QVERIFY(!store.remove(*record));
     QCOMPARE(tree(dir.filePath(u"media"_s)), QStringList());
     QCOMPARE(store.find(u"alice"_s, id), std::nullopt);
@@ -275,8 +280,9 @@ void tst_MediaStore::withoutServerPath()
     MediaStore store(db, dir.filePath(u"media"_s));
     const QString part = dir.filePath(u"media/be5192c8-aaaa-bbbb-cccc-0123456789ab.part"_s);
     // FFmpeg's messages name the file, the engine's the whole path.
-    QCOMPARE(store.withoutServerPath(u"be5192c8-aaaa-bbbb-cccc-0123456789ab.part is not a video or audio file FFmpeg can read."_s, part,
-                                     u"notes.mp4"_s),
+    QCOMPARE(store.withoutServerPath(
+                 u"be5192c8-aaaa-bbbb-cccc-0123456789ab.part is not a video or audio file FFmpeg can read."_s, part,
+                 u"notes.mp4"_s),
              u"notes.mp4 is not a video or audio file FFmpeg can read."_s);
     QCOMPARE(store.withoutServerPath(u"The input file “"_s + part + u"” does not exist."_s, part, u"notes.mp4"_s),
              u"The input file “notes.mp4” does not exist."_s);
@@ -284,7 +290,8 @@ void tst_MediaStore::withoutServerPath()
     QCOMPARE(store.withoutServerPath(u"The file a cannot be read: a.b"_s, dir.filePath(u"media/x/a"_s), u"..a"_s),
              u"The file ..a cannot be read: ..a.b"_s);
     // Anything else under the media folder loses the folder's location.
-    const QString message = store.withoutServerPath(u"Cannot read "_s + dir.filePath(u"media/x/y.mp4"_s), part, u"notes.mp4"_s);
+    const QString message =
+        store.withoutServerPath(u"Cannot read "_s + dir.filePath(u"media/x/y.mp4"_s), part, u"notes.mp4"_s);
     QCOMPARE(message, u"Cannot read media/x/y.mp4"_s);
     QVERIFY(!message.contains(dir.path()));
 }
@@ -304,7 +311,8 @@ void tst_MediaStore::leftoverPartFilesRemovedOnOpen()
     MediaStore store(db, dir.filePath(QStringLiteral("media")));
     QString error;
     QVERIFY(store.open(&error));
-    QCOMPARE(QDir(dir.filePath(QStringLiteral("media"))).entryList(QDir::Files), QStringList{QStringLiteral("keep.mp4")});
+    QCOMPARE(QDir(dir.filePath(QStringLiteral("media"))).entryList(QDir::Files),
+             QStringList{QStringLiteral("keep.mp4")});
 }
 
 void tst_MediaStore::jobOwnersClaim()

@@ -36,9 +36,9 @@ void tst_Metrics::render()
     for (const char *line : {"clipdeck_streams_open{kind=\"job\"} 3\n", "clipdeck_streams_open{kind=\"events\"} 1\n",
                              "clipdeck_events_published_total 10\n", "clipdeck_events_delivered_total 25\n",
                              "clipdeck_stream_clients_dropped_total 2\n", "clipdeck_jobs{status=\"running\"} 2\n",
-                             "clipdeck_jobs{status=\"failed\"} 0\n", "clipdeck_queue_depth 4\n", "clipdeck_http_connections_open 7\n",
-                             "clipdeck_uploads_total{result=\"stored\"} 1\n", "clipdeck_uploads_total{result=\"rejected\"} 1\n",
-                             "clipdeck_upload_bytes_total 1000\n",
+                             "clipdeck_jobs{status=\"failed\"} 0\n", "clipdeck_queue_depth 4\n",
+                             "clipdeck_http_connections_open 7\n", "clipdeck_uploads_total{result=\"stored\"} 1\n",
+                             "clipdeck_uploads_total{result=\"rejected\"} 1\n", "clipdeck_upload_bytes_total 1000\n",
                              "clipdeck_http_responses_total{route=\"GET /api/jobs\",status=\"401\"} 1\n",
                              "# TYPE clipdeck_http_request_duration_seconds histogram\n"}) {
         QVERIFY2(text.contains(line), line);
@@ -59,12 +59,13 @@ void tst_Metrics::render()
 void tst_Metrics::histogramIsCumulative()
 {
     Metrics m;
-    m.observeRequest("POST /api/media", 201, 0.4);  // 0.0004 s: first bucket
-    m.observeRequest("POST /api/media", 201, 30);   // 0.03 s
+    m.observeRequest("POST /api/media", 201, 0.4);   // 0.0004 s: first bucket
+    m.observeRequest("POST /api/media", 201, 30);    // 0.03 s
     m.observeRequest("POST /api/media", 201, 20000); // 20 s: only +Inf
     m.observeRequest("weird \"route\"\n", 200, 1);
     const QByteArray text = m.render({});
-    QVERIFY(text.contains("clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"0.0005\"} 1\n"));
+    QVERIFY(
+        text.contains("clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"0.0005\"} 1\n"));
     QVERIFY(text.contains("clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"0.025\"} 1\n"));
     QVERIFY(text.contains("clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"0.05\"} 2\n"));
     QVERIFY(text.contains("clipdeck_http_request_duration_seconds_bucket{route=\"POST /api/media\",le=\"10\"} 2\n"));

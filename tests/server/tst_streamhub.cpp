@@ -21,7 +21,9 @@ class Client
 public:
     Client(quint16 port, const QByteArray &target, qint64 readBufferSize = 0)
     {
-        parser.setCallbacks({[this](const sse::Event &e) { events.append(e); }, [this](QStringView c) { comments.append(c.toString()); }, {}});
+        parser.setCallbacks({[this](const sse::Event &e) { events.append(e); },
+                             [this](QStringView c) { comments.append(c.toString()); },
+                             {}});
         if (readBufferSize > 0)
             socket.setReadBufferSize(readBufferSize);
         QObject::connect(&socket, &QTcpSocket::readyRead, [this] {
@@ -40,13 +42,23 @@ public:
             parser.feed(bytes);
         });
         QObject::connect(&socket, &QTcpSocket::disconnected, [this] { closed = true; });
-        QObject::connect(&socket, &QTcpSocket::connected, [this, target] { socket.write("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n"); });
+        QObject::connect(&socket, &QTcpSocket::connected,
+                         [this, target] { socket.write("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n"); });
         socket.connectToHost(QHostAddress::LocalHost, port);
     }
     ~Client() { socket.disconnect(); }
-    bool waitOpen() { return QTest::qWaitFor([&] { return status != 0 || closed; }, 10000); }
-    bool waitEvents(qsizetype n) { return QTest::qWaitFor([&] { return events.size() >= n; }, 10000); }
-    bool waitClosed() { return QTest::qWaitFor([&] { return closed; }, 10000); }
+    bool waitOpen()
+    {
+        return QTest::qWaitFor([&] { return status != 0 || closed; }, 10000);
+    }
+    bool waitEvents(qsizetype n)
+    {
+        return QTest::qWaitFor([&] { return events.size() >= n; }, 10000);
+    }
+    bool waitClosed()
+    {
+        return QTest::qWaitFor([&] { return closed; }, 10000);
+    }
     QList<QString> ids() const
     {
         QList<QString> out;
@@ -86,7 +98,8 @@ public:
             StreamHub::Opened opened;
             if (path.value(0) == u"job") {
                 const QString id = path.value(1);
-                opened = hub.openJobStream(ex, {{"X-Test", "1"}}, owners.value(id, QStringLiteral("alice")), last, snapshot(id));
+                opened = hub.openJobStream(ex, {{"X-Test", "1"}}, owners.value(id, QStringLiteral("alice")), last,
+                                           snapshot(id));
             } else {
                 const QString user = path.value(1);
                 opened = hub.openUserStream(ex, {}, user, last, [this, user] {
@@ -120,7 +133,8 @@ public:
     Snapshot snapshot(const QString &id)
     {
         const auto &s = state.value(id);
-        return Snapshot{id, s.first, s.second, encoder(id.toUtf8() + ':' + QByteArray::number(s.first) + padding.value(id))};
+        return Snapshot{id, s.first, s.second,
+                        encoder(id.toUtf8() + ':' + QByteArray::number(s.first) + padding.value(id))};
     }
     // The engine's part: the new state first, then the event.
     void publish(const QString &id, qint64 seq, bool terminal = false, const QByteArray &extra = {})
@@ -184,7 +198,8 @@ void tst_StreamHub::fanOutEncodesOncePerKind()
         jobClients.push_back(std::make_unique<Client>(h.server.serverPort(), "/job/j"));
     for (int i = 0; i < 5; ++i)
         userClients.push_back(std::make_unique<Client>(h.server.serverPort(), "/user/alice?last=" + h.hub.cursor()));
-    QVERIFY(QTest::qWaitFor([&] { return h.hub.counters().openJobStreams == 40 && h.hub.counters().openUserStreams == 5; }, 10000));
+    QVERIFY(QTest::qWaitFor(
+        [&] { return h.hub.counters().openJobStreams == 40 && h.hub.counters().openUserStreams == 5; }, 10000));
     const quint64 deliveredBefore = h.hub.counters().eventsDelivered;
     h.encodes = 0;
     for (qint64 seq = 2; seq <= 4; ++seq)
@@ -193,7 +208,8 @@ void tst_StreamHub::fanOutEncodesOncePerKind()
     QCOMPARE(h.hub.counters().eventsDelivered - deliveredBefore, 3u * 45);
     for (const auto &c : jobClients) {
         QVERIFY(c->waitEvents(4));
-        QCOMPARE(c->ids(), (QList<QString>{QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"), QStringLiteral("4")}));
+        QCOMPARE(c->ids(),
+                 (QList<QString>{QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"), QStringLiteral("4")}));
         QCOMPARE(c->body, jobClients.front()->body);
     }
     for (const auto &c : userClients) {

@@ -13,7 +13,7 @@ using namespace clipdeck::sse;
 
 namespace {
 
-template<qsizetype N>
+template <qsizetype N>
 QByteArray B(const char (&text)[N])
 {
     return QByteArray(text, N - 1);
@@ -84,26 +84,22 @@ void tst_Encoder::wireFormat_data()
     const std::optional<QByteArray> noId;
     const std::optional<int> noRetry;
     QTest::newRow("data only") << B("hello") << noId << QByteArray() << noRetry << B("data: hello\n\n");
-    QTest::newRow("empty data still dispatches")
-        << QByteArray() << noId << QByteArray() << noRetry << B("data:\n\n");
-    QTest::newRow("LF splits data") << B("a\nb") << noId << QByteArray() << noRetry
-                                    << B("data: a\ndata: b\n\n");
-    QTest::newRow("CR and CRLF split data") << B("a\rb\r\nc\n\rd") << noId << QByteArray() << noRetry
-                                            << B("data: a\ndata: b\ndata: c\ndata:\ndata: d\n\n");
-    QTest::newRow("trailing line break") << B("a\n") << noId << QByteArray() << noRetry
-                                         << B("data: a\ndata:\n\n");
+    QTest::newRow("empty data still dispatches") << QByteArray() << noId << QByteArray() << noRetry << B("data:\n\n");
+    QTest::newRow("LF splits data") << B("a\nb") << noId << QByteArray() << noRetry << B("data: a\ndata: b\n\n");
+    QTest::newRow("CR and CRLF split data")
+        << B("a\rb\r\nc\n\rd") << noId << QByteArray() << noRetry << B("data: a\ndata: b\ndata: c\ndata:\ndata: d\n\n");
+    QTest::newRow("trailing line break") << B("a\n") << noId << QByteArray() << noRetry << B("data: a\ndata:\n\n");
     QTest::newRow("leading space kept") << B(" a") << noId << QByteArray() << noRetry << B("data:  a\n\n");
     QTest::newRow("NUL in data") << B("a\0b") << noId << QByteArray() << noRetry << B("data: a\0b\n\n");
-    QTest::newRow("all fields")
-        << B("{\"progress\":42.5}") << std::optional<QByteArray>(B("42")) << B("progress")
-        << std::optional<int>(3000) << B("id: 42\nevent: progress\nretry: 3000\ndata: {\"progress\":42.5}\n\n");
+    QTest::newRow("all fields") << B("{\"progress\":42.5}") << std::optional<QByteArray>(B("42")) << B("progress")
+                                << std::optional<int>(3000)
+                                << B("id: 42\nevent: progress\nretry: 3000\ndata: {\"progress\":42.5}\n\n");
     QTest::newRow("empty id is written to reset")
         << B("x") << std::optional<QByteArray>(QByteArray()) << QByteArray() << noRetry << B("id:\ndata: x\n\n");
     QTest::newRow("retry zero") << B("x") << noId << QByteArray() << std::optional<int>(0)
                                 << B("retry: 0\ndata: x\n\n");
-    QTest::newRow("id and type with spaces")
-        << B("x") << std::optional<QByteArray>(B(" 1 ")) << B(" t ") << noRetry
-        << B("id:  1 \nevent:  t \ndata: x\n\n");
+    QTest::newRow("id and type with spaces") << B("x") << std::optional<QByteArray>(B(" 1 ")) << B(" t ") << noRetry
+                                             << B("id:  1 \nevent:  t \ndata: x\n\n");
 }
 
 void tst_Encoder::wireFormat()
@@ -164,8 +160,9 @@ void tst_Encoder::roundTrip_data()
     QTest::newRow("blank lines in data") << B("\n\n\r\n\r") << B("3") << QByteArray();
     QTest::newRow("field-like data") << B("data: x\nid: 9\n: not a comment\nevent: y") << B("4") << QByteArray();
     QTest::newRow("spaces everywhere") << B("  a  \n b ") << B("  id ") << B(" t ");
-    QTest::newRow("UTF-8 and a BOM") << B("\xEF\xBB\xBF" "caf\xC3\xA9 \xF0\x9F\x8E\xAC") << B("\xC3\xA9")
-                                     << B("\xE2\x82\xAC");
+    QTest::newRow("UTF-8 and a BOM") << B("\xEF\xBB\xBF"
+                                          "caf\xC3\xA9 \xF0\x9F\x8E\xAC")
+                                     << B("\xC3\xA9") << B("\xE2\x82\xAC");
     QTest::newRow("colons") << B("::a:b") << B(":") << B(":");
 }
 
@@ -190,8 +187,9 @@ void tst_Encoder::roundTrip()
 void tst_Encoder::randomRoundTrip()
 {
     // Tokens chosen to upset a parser.
-    const QList<QByteArray> dataTokens = {"a", " ", ":", "\n", "\r", "\r\n", B("\0"), "data:",
-                                          "\xC3\xA9", "\xF0\x9F\x98\x80", "\xEF\xBB\xBF", "{\"k\":1}"};
+    const QList<QByteArray> dataTokens = {
+        "a",        " ", ":", "\n", "\r", "\r\n", B("\0"), "data:", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xEF\xBB\xBF",
+        "{\"k\":1}"};
     QList<QByteArray> fieldTokens;
     for (const QByteArray &t : dataTokens) {
         if (!t.contains('\r') && !t.contains('\n') && !t.contains('\0'))
@@ -273,8 +271,8 @@ void tst_Encoder::comments_data()
     QTest::newRow("heartbeat") << B("heartbeat") << B(": heartbeat\n") << QStringList{QStringLiteral("heartbeat")};
     QTest::newRow("empty") << QByteArray() << B(":\n") << QStringList{QString()};
     QTest::newRow("multi-line") << B("a\nb\r\nc\rd") << B(": a\n: b\n: c\n: d\n")
-                                << QStringList{QStringLiteral("a"), QStringLiteral("b"),
-                                               QStringLiteral("c"), QStringLiteral("d")};
+                                << QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"),
+                                               QStringLiteral("d")};
     QTest::newRow("leading space kept") << B(" x") << B(":  x\n") << QStringList{QStringLiteral(" x")};
     QTest::newRow("looks like a field") << B("data: no") << B(": data: no\n")
                                         << QStringList{QStringLiteral("data: no")};

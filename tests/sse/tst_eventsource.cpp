@@ -23,7 +23,6 @@ Q_DECLARE_METATYPE(testsupport::HttpScript)
 
 namespace {
 
-
 // Everything an EventSource says, in order, as short strings that read well in a QCOMPARE.
 struct Recorder : QObject
 {
@@ -34,16 +33,17 @@ struct Recorder : QObject
             events << e;
             log << QStringLiteral("event %1 [%2] %3").arg(e.type, e.lastEventId, e.data);
         });
-        connect(&source, &EventSource::received, this, [this](const QString &type, const QString &data, const QString &id) {
-            qmlEvents << Event{type, data, id};
-        });
-        connect(&source, &EventSource::commentReceived, this, [this](const QString &text) {
-            log << QStringLiteral("comment %1").arg(text);
-        });
-        connect(&source, &EventSource::errorOccurred, this, [this](const QString &message, int status, bool willReconnect) {
-            errors << message;
-            log << QStringLiteral("error %1 %2").arg(status).arg(willReconnect ? u"retry" : u"fatal");
-        });
+        connect(&source, &EventSource::received, this,
+                [this](const QString &type, const QString &data, const QString &id) {
+                    qmlEvents << Event{type, data, id};
+                });
+        connect(&source, &EventSource::commentReceived, this,
+                [this](const QString &text) { log << QStringLiteral("comment %1").arg(text); });
+        connect(&source, &EventSource::errorOccurred, this,
+                [this](const QString &message, int status, bool willReconnect) {
+                    errors << message;
+                    log << QStringLiteral("error %1 %2").arg(status).arg(willReconnect ? u"retry" : u"fatal");
+                });
         connect(&source, &EventSource::closed, this, [this] { log << QStringLiteral("closed"); });
         connect(&source, &EventSource::readyStateChanged, this, [this](EventSource::ReadyState s) { states << s; });
         connect(&source, &EventSource::reconnectScheduleChanged, this, [this, &source] {
@@ -553,7 +553,8 @@ void tst_EventSource::backoffGrowsWithinJitterBounds()
         const int delay = rec.delays.at(i);
         const int low = int(std::floor(nominal.at(i) * (1 - jitter)));
         QVERIFY2(delay >= low && delay <= nominal.at(i),
-                 qPrintable(QStringLiteral("attempt %1: %2 outside [%3, %4]").arg(i).arg(delay).arg(low).arg(nominal.at(i))));
+                 qPrintable(
+                     QStringLiteral("attempt %1: %2 outside [%3, %4]").arg(i).arg(delay).arg(low).arg(nominal.at(i))));
         belowNominal |= delay < nominal.at(i);
     }
     QCOMPARE(belowNominal, jitter > 0); // jitter is applied (all 7 at the top: odds ~1e-12)
@@ -566,7 +567,7 @@ void tst_EventSource::backoffResetsOnceHealthy()
     server.enqueue(HttpScript::reply(503));
     server.enqueue(HttpScript::reply(503));
     server.enqueue(HttpScript::chunkedStream().send(sseEvent("short-lived")).end()); // opens, not healthy
-    server.enqueue(HttpScript::stream().send(sseEvent("stays")));               // held open
+    server.enqueue(HttpScript::stream().send(sseEvent("stays")));                    // held open
     server.enqueue(HttpScript::stream());
     auto source = makeSource(server.url());
     source->setInitialReconnectDelay(10);
@@ -751,7 +752,8 @@ void tst_EventSource::networkErrorReconnects()
 void tst_EventSource::oversizedEventIsFatal()
 {
     ScriptedHttpServer server;
-    server.enqueue(HttpScript::stream().send(sseEvent("small")).send(sseEvent(QByteArray(300, 'x'))).send(sseEvent("after")));
+    server.enqueue(
+        HttpScript::stream().send(sseEvent("small")).send(sseEvent(QByteArray(300, 'x'))).send(sseEvent("after")));
     server.setFallback(HttpScript::stream());
     auto source = makeSource(server.url());
     source->setMaxEventSize(64);
@@ -836,7 +838,8 @@ void tst_EventSource::closeFromEventHandler()
     connect(source.get(), &EventSource::eventReceived, this, [&] { source->close(); });
     source->open();
     QTRY_COMPARE(rec.log.size(), 3);
-    QCOMPARE(rec.log, (QStringList{QStringLiteral("open"), QStringLiteral("event message [1] 1"), QStringLiteral("closed")}));
+    QCOMPARE(rec.log,
+             (QStringList{QStringLiteral("open"), QStringLiteral("event message [1] 1"), QStringLiteral("closed")}));
     QCOMPARE(rec.qmlEvents.size(), 0); // the QML variant of the event came after close()
     QCOMPARE(source->lastEventId(), QStringLiteral("1"));
     QTest::qWait(50);

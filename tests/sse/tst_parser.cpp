@@ -16,13 +16,13 @@ using namespace clipdeck::sse;
 namespace {
 
 // Literals with embedded NULs: QByteArray(const char *) and QStringView(u"...") stop at the first.
-template<qsizetype N>
+template <qsizetype N>
 QByteArray B(const char (&text)[N])
 {
     return QByteArray(text, N - 1);
 }
 
-template<qsizetype N>
+template <qsizetype N>
 QString S(const char16_t (&text)[N])
 {
     return QString::fromUtf16(text, N - 1);
@@ -137,8 +137,7 @@ QList<Chunking> chunkings(qsizetype streamSize)
 class Recorder
 {
 public:
-    explicit Recorder(Parser &parser)
-        : m_parser(parser)
+    explicit Recorder(Parser &parser) : m_parser(parser)
     {
         parser.setCallbacks({
             [this](const Event &e) { log.append(ev(e.type, e.data, e.lastEventId)); },
@@ -199,8 +198,8 @@ QByteArray pseudoRandomText(qsizetype size, quint32 seed)
 {
     // Printable ASCII and multi-byte UTF-8 (2, 3 and 4 bytes), so chunk boundaries fall
     // inside sequences; valid UTF-8, so QString::fromUtf8 gives the expected result.
-    static const QByteArray pieces[] = {"abc", "{\"k\":1}", " ", "\xC3\xA9", "\xE2\x82\xAC",
-                                        "\xF0\x9F\x98\x80", "xyz0123456789", ":"};
+    static const QByteArray pieces[] = {
+        "abc", "{\"k\":1}", " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "xyz0123456789", ":"};
     QRandomGenerator random(seed);
     QByteArray text;
     text.reserve(size);
@@ -253,25 +252,22 @@ void tst_Parser::rules_data()
 
     const QByteArray none;
     auto row = [&](const char *name, const QByteArray &stream, const QStringList &expected,
-                   const QByteArray &second = QByteArray(), int max = 0) {
-        QTest::newRow(name) << stream << second << max << expected;
-    };
+                   const QByteArray &second = QByteArray(),
+                   int max = 0) { QTest::newRow(name) << stream << second << max << expected; };
 
     // The spec's own examples.
-    row("spec: stock ticker", B("data: YHOO\ndata: +2\ndata: 10\n\n"),
-        {msg(u"YHOO\n+2\n10"), lastId(u"")});
+    row("spec: stock ticker", B("data: YHOO\ndata: +2\ndata: 10\n\n"), {msg(u"YHOO\n+2\n10"), lastId(u"")});
     row("spec: comment, ids, one space stripped",
         B(": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n"),
-        {comment(u"test stream"), msg(u"first event", u"1"), msg(u"second event", u""),
-         msg(u" third event", u""), lastId(u"")});
+        {comment(u"test stream"), msg(u"first event", u"1"), msg(u"second event", u""), msg(u" third event", u""),
+         lastId(u"")});
     row("spec: empty data, unterminated last event", B("data\n\ndata\ndata\n\ndata:"),
         {msg(u""), msg(u"\n"), lastId(u"")});
     row("spec: space after colon is optional", B("data:test\n\ndata: test\n\n"),
         {msg(u"test"), msg(u"test"), lastId(u"")});
     row("spec: event types",
         B("event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n"),
-        {ev(u"add", u"73857293", u""), ev(u"remove", u"2153", u""), ev(u"add", u"113411", u""),
-         lastId(u"")});
+        {ev(u"add", u"73857293", u""), ev(u"remove", u"2153", u""), ev(u"add", u"113411", u""), lastId(u"")});
 
     // Line ends.
     row("CR line ends", B("data: a\rdata: b\r\rid: 3\r\r"), {msg(u"a\nb"), lastId(u"3")});
@@ -280,47 +276,57 @@ void tst_Parser::rules_data()
         {msg(u"a"), msg(u"b"), msg(u"c"), msg(u"d"), lastId(u"")});
     row("LF CR is two line ends", B("data: a\n\rdata: b\n\n"), {msg(u"a"), msg(u"b"), lastId(u"")});
     row("CR CR is two line ends", B("data: a\r\rdata: b\r\n\r\n"), {msg(u"a"), msg(u"b"), lastId(u"")});
-    row("CR CRLF: the LF belongs to the second CR", B("id: 1\r\r\ndata: a\r\n\n"),
-        {msg(u"a", u"1"), lastId(u"1")});
+    row("CR CRLF: the LF belongs to the second CR", B("id: 1\r\r\ndata: a\r\n\n"), {msg(u"a", u"1"), lastId(u"1")});
     row("stream ends in CR", B("data: a\r"), {lastId(u"")});
 
     // Byte order mark.
-    row("leading BOM stripped", B("\xEF\xBB\xBF" "data: a\n\n"), {msg(u"a"), lastId(u"")});
-    row("second BOM is part of the field name",
-        B("\xEF\xBB\xBF\xEF\xBB\xBF" "data: a\n\ndata: b\n\n"), {msg(u"b"), lastId(u"")});
-    row("BOM after the first byte is not stripped", B("data: a\n\n\xEF\xBB\xBF" "data: b\n\n"),
+    row("leading BOM stripped",
+        B("\xEF\xBB\xBF"
+          "data: a\n\n"),
         {msg(u"a"), lastId(u"")});
-    row("partial BOM is ordinary input", B("\xEF\xBB" "data: a\n\ndata: b\n\n"),
+    row("second BOM is part of the field name",
+        B("\xEF\xBB\xBF\xEF\xBB\xBF"
+          "data: a\n\ndata: b\n\n"),
         {msg(u"b"), lastId(u"")});
-    row("BOM inside a value is kept", B("\xEF\xBB\xBF" "data: \xEF\xBB\xBF" "a\n\n"),
+    row("BOM after the first byte is not stripped",
+        B("data: a\n\n\xEF\xBB\xBF"
+          "data: b\n\n"),
+        {msg(u"a"), lastId(u"")});
+    row("partial BOM is ordinary input",
+        B("\xEF\xBB"
+          "data: a\n\ndata: b\n\n"),
+        {msg(u"b"), lastId(u"")});
+    row("BOM inside a value is kept",
+        B("\xEF\xBB\xBF"
+          "data: \xEF\xBB\xBF"
+          "a\n\n"),
         {msg(u"\uFEFFa"), lastId(u"")});
     row("BOM before a comment", B("\xEF\xBB\xBF: hi\n"), {comment(u"hi"), lastId(u"")});
-    row("BOM stripped again in the next stream", B("\xEF\xBB\xBF" "data: a\n\n"),
-        {msg(u"a"), lastId(u""), msg(u"b"), lastId(u"")}, B("\xEF\xBB\xBF" "data: b\n\n"));
+    row("BOM stripped again in the next stream",
+        B("\xEF\xBB\xBF"
+          "data: a\n\n"),
+        {msg(u"a"), lastId(u""), msg(u"b"), lastId(u"")},
+        B("\xEF\xBB\xBF"
+          "data: b\n\n"));
 
     // Fields and values.
     row("one leading space stripped", B("data:  two\n\ndata:\tx\n\ndata:   \n\n"),
         {msg(u" two"), msg(u"\tx"), msg(u"  "), lastId(u"")});
-    row("bare field name means empty value", B("data\n\nevent\ndata\n\n"),
-        {msg(u""), msg(u""), lastId(u"")});
+    row("bare field name means empty value", B("data\n\nevent\ndata\n\n"), {msg(u""), msg(u""), lastId(u"")});
     row("colons in values", B("data: a:b: c\n\ndata::\n\n"), {msg(u"a:b: c"), msg(u":"), lastId(u"")});
     row("names are case-sensitive", B("Data: a\n\nDATA: b\n\nEvent: x\nID: 7\nRetry: 5\ndata: c\n\n"),
         {msg(u"c"), lastId(u"")});
-    row("unknown fields ignored", B("foo: bar\ndata: a\nfoo\nfoo:\ndata : b\n data: c\n\n"),
-        {msg(u"a"), lastId(u"")});
+    row("unknown fields ignored", B("foo: bar\ndata: a\nfoo\nfoo:\ndata : b\n data: c\n\n"), {msg(u"a"), lastId(u"")});
     row("comments", B(": hello\n:\n:  two\n:no space\n:: colon\ndata: x\n\n"),
-        {comment(u"hello"), comment(u""), comment(u" two"), comment(u"no space"), comment(u": colon"),
-         msg(u"x"), lastId(u"")});
-    row("comment inside an event", B("data: a\n: note\ndata: b\n\n"),
-        {comment(u"note"), msg(u"a\nb"), lastId(u"")});
-    row("data lines joined with LF", B("data: a\ndata:\ndata: b\ndata\n\n"),
-        {msg(u"a\n\nb\n"), lastId(u"")});
+        {comment(u"hello"), comment(u""), comment(u" two"), comment(u"no space"), comment(u": colon"), msg(u"x"),
+         lastId(u"")});
+    row("comment inside an event", B("data: a\n: note\ndata: b\n\n"), {comment(u"note"), msg(u"a\nb"), lastId(u"")});
+    row("data lines joined with LF", B("data: a\ndata:\ndata: b\ndata\n\n"), {msg(u"a\n\nb\n"), lastId(u"")});
     row("NUL and control characters in data", B("data: a\0b\x01\x7f\t\n\n"),
         {msg(S(u"a\0b\u0001\u007f\t")), lastId(u"")});
 
     // Dispatch.
-    row("no dispatch without data; type reset", B("event: foo\n\ndata: x\n\n"),
-        {msg(u"x"), lastId(u"")});
+    row("no dispatch without data; type reset", B("event: foo\n\ndata: x\n\n"), {msg(u"x"), lastId(u"")});
     row("blank line commits the id without an event", B("event: foo\nid: 5\n\n"), {lastId(u"5")});
     row("empty event field means message", B("event: foo\nevent:\ndata: x\n\nevent: foo\nevent\ndata: y\n\n"),
         {msg(u"x"), msg(u"y"), lastId(u"")});
@@ -336,25 +342,24 @@ void tst_Parser::rules_data()
         {msg(u"a", u"1"), msg(u"b", u"1"), lastId(u"1")});
     row("empty id resets", B("id: 1\ndata: a\n\nid\ndata: b\n\nid: 2\n\nid:\ndata: c\n\n"),
         {msg(u"a", u"1"), msg(u"b", u""), msg(u"c", u""), lastId(u"")});
-    row("id containing NUL is ignored", B("id: 1\ndata: a\n\nid: 2\0" "3\ndata: b\n\nid: \0\ndata: c\n\n"),
+    row("id containing NUL is ignored",
+        B("id: 1\ndata: a\n\nid: 2\0"
+          "3\ndata: b\n\nid: \0\ndata: c\n\n"),
         {msg(u"a", u"1"), msg(u"b", u"1"), msg(u"c", u"1"), lastId(u"1")});
-    row("id keeps inner and trailing spaces", B("id:  x y \ndata: a\n\n"),
-        {msg(u"a", u" x y "), lastId(u" x y ")});
+    row("id keeps inner and trailing spaces", B("id:  x y \ndata: a\n\n"), {msg(u"a", u" x y "), lastId(u" x y ")});
     row("id after data in the same event", B("data: a\nid: 9\n\n"), {msg(u"a", u"9"), lastId(u"9")});
     row("id decoded as UTF-8", B("id: \xC3\xA9\xFF\ndata: a\n\n"),
         {msg(u"a", u"\u00E9\uFFFD"), lastId(u"\u00E9\uFFFD")});
 
     // Reconnection time.
-    row("retry", B("retry: 1500\nretry:0\nretry: 007\n"),
-        {retry(1500), retry(0), retry(7), lastId(u"")});
+    row("retry", B("retry: 1500\nretry:0\nretry: 007\n"), {retry(1500), retry(0), retry(7), lastId(u"")});
     row("retry only when all ASCII digits",
         B("retry: 15x\nretry: -1\nretry: 1.5\nretry: \nretry\nretry:  100\nretry: +5\nretry: 1 \n"
           "retry: \xD9\xA1\nretry: 0x10\n"),
         {lastId(u"")});
     row("huge retry saturates", B("retry: 99999999999999999999999\nretry: 2147483647\nretry: 2147483648\n"),
         {retry(INT_MAX), retry(INT_MAX), retry(INT_MAX), lastId(u"")});
-    row("retry applies inside an event that is never dispatched", B("data: a\nretry: 10\n"),
-        {retry(10), lastId(u"")});
+    row("retry applies inside an event that is never dispatched", B("data: a\nretry: 10\n"), {retry(10), lastId(u"")});
 
     // UTF-8 decoding (the chunkings split every sequence somewhere).
     row("valid UTF-8", B("data: \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBF \xF4\x8F\xBF\xBF\n\n"),
@@ -377,12 +382,12 @@ void tst_Parser::rules_data()
         {msg(u"a", u"1"), lastId(u"1")});
     row("discarded id does not reach the next stream", B("id: 1\ndata: a\n\nid: 2\ndata: b\n"),
         {msg(u"a", u"1"), lastId(u"1"), msg(u"c", u"1"), lastId(u"1")}, B("data: c\n\n"));
-    row("committed id carries into the next stream", B("id: 7\n\n"),
-        {lastId(u"7"), msg(u"x", u"7"), lastId(u"7")}, B("data: x\n\n"));
+    row("committed id carries into the next stream", B("id: 7\n\n"), {lastId(u"7"), msg(u"x", u"7"), lastId(u"7")},
+        B("data: x\n\n"));
     row("type and data do not leak into the next stream", B("event: t\ndata: a\n"),
         {lastId(u""), msg(u"b"), lastId(u"")}, B("data: b\n\n"));
-    row("partial line does not leak into the next stream", B("data: a\n\ndat"),
-        {msg(u"a"), lastId(u""), lastId(u"")}, B("a: b\n\n"));
+    row("partial line does not leak into the next stream", B("data: a\n\ndat"), {msg(u"a"), lastId(u""), lastId(u"")},
+        B("a: b\n\n"));
 
     // Maximum event size.
     row("line at the limit", B("data: 0123456789\n\n"), {msg(u"0123456789"), lastId(u"")}, none, 16);
@@ -392,8 +397,8 @@ void tst_Parser::rules_data()
         {msg(u"a"), lineTooLong(16), lastId(u"")}, none, 16);
     row("data over the limit", B("data: 12345\ndata: 12345\ndata: 12345\n\ndata: b\n\n"),
         {dataTooLarge(16), lastId(u"")}, none, 16);
-    row("data at the limit", B("data: 1234567\ndata: 12345678\n\n"),
-        {msg(u"1234567\n12345678"), lastId(u"")}, none, 16);
+    row("data at the limit", B("data: 1234567\ndata: 12345678\n\n"), {msg(u"1234567\n12345678"), lastId(u"")}, none,
+        16);
     row("limit error cleared by the next stream", B("data: 0123456789abcdef\n\n"),
         {lineTooLong(16), lastId(u""), msg(u"ok"), lastId(u"")}, B("data: ok\n\n"), 16);
     row("blank lines never count", B("\n\n\n\n\n\ndata\n\n"), {msg(u""), lastId(u"")}, none, 4);
@@ -446,8 +451,8 @@ void tst_Parser::hugeLineInSmallChunks()
 
     QList<Event> events;
     QList<QString> comments;
-    Parser parser({[&](const Event &e) { events.append(e); },
-                   [&](QStringView text) { comments.append(text.toString()); }, {}});
+    Parser parser(
+        {[&](const Event &e) { events.append(e); }, [&](QStringView text) { comments.append(text.toString()); }, {}});
     for (qsizetype at = 0; at < stream.size(); at += 16)
         QVERIFY(parser.feed(QByteArrayView(stream).sliced(at, qMin<qsizetype>(16, stream.size() - at))));
 
@@ -527,7 +532,8 @@ void tst_Parser::reset()
     QVERIFY(parser.feed("id: 1\ndata: a\n\nid: 2\nevent: x\ndata: partial"));
     parser.reset();
     QCOMPARE(parser.lastEventId(), QString());
-    QVERIFY(parser.feed("\xEF\xBB\xBF" "data: b\n\n"));
+    QVERIFY(parser.feed("\xEF\xBB\xBF"
+                        "data: b\n\n"));
     QCOMPARE(events.size(), 2);
     QCOMPARE(events[1], (Event{QStringLiteral("message"), QStringLiteral("b"), QString()}));
 
@@ -589,11 +595,12 @@ void tst_Parser::keptStringsNeverChange()
                                  keptIds.append(parser.lastEventId());
                              }
                          },
-                         {}, {}});
+                         {},
+                         {}});
     QByteArray stream;
     for (int i = 0; i < 200; ++i) {
-        stream += "event: t" + QByteArray::number(i % 3) + "\nid: " + QByteArray::number(i) + "\ndata: "
-                  + QByteArray(1 + (i * 37) % 300, char('a' + i % 26)) + "\n\n";
+        stream += "event: t" + QByteArray::number(i % 3) + "\nid: " + QByteArray::number(i)
+                  + "\ndata: " + QByteArray(1 + (i * 37) % 300, char('a' + i % 26)) + "\n\n";
     }
     QVERIFY(parser.feed(stream));
     QCOMPARE(kept.size(), 100);
@@ -619,7 +626,8 @@ void tst_Parser::callbackMayReset()
                                  QCOMPARE(parser.lastEventId(), QString());
                              }
                          },
-                         {}, {}});
+                         {},
+                         {}});
     // The rest of the chunk belonged to the stream that was reset.
     QVERIFY(parser.feed("id: 1\ndata: a\n\ndata: b\n\n"));
     QCOMPARE(parser.lastEventId(), QString());
@@ -639,7 +647,8 @@ void tst_Parser::callbackMaySetLastEventId()
                                  QCOMPARE(parser.lastEventId(), QStringLiteral("override"));
                              }
                          },
-                         {}, {}});
+                         {},
+                         {}});
     QVERIFY(parser.feed("id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\n"));
     QCOMPARE(events.size(), 3);
     QCOMPARE(events[1].lastEventId, QStringLiteral("override"));
@@ -650,8 +659,7 @@ void tst_Parser::callbackMayEndStream()
 {
     QStringList seen;
     Parser parser;
-    parser.setCallbacks({[&](const Event &e) { seen.append(e.data); },
-                         [&](QStringView) { parser.endOfStream(); }, {}});
+    parser.setCallbacks({[&](const Event &e) { seen.append(e.data); }, [&](QStringView) { parser.endOfStream(); }, {}});
     QVERIFY(parser.feed("id: 1\ndata: a\n\nid: 2\ndata: lost\n: bye\ndata: lost too\n\n"));
     QCOMPARE(parser.lastEventId(), QStringLiteral("1"));
     QVERIFY(parser.feed("data: b\n\n"));
@@ -669,7 +677,8 @@ void tst_Parser::callbackMayDestroyParser()
                               // The event stays valid until the callback returns.
                               QCOMPARE(e.data, QStringLiteral("a"));
                           },
-                          {}, {}});
+                          {},
+                          {}});
     QVERIFY(parser->feed("data: a\n\ndata: b\n\n"));
     QVERIFY(!parser);
     QCOMPARE(events, 1);
@@ -683,7 +692,8 @@ void tst_Parser::callbackMayReplaceCallbacks()
                              first.append(e.data);
                              parser.setCallbacks({[&](const Event &e2) { second.append(e2.data); }, {}, {}});
                          },
-                         {}, {}});
+                         {},
+                         {}});
     QVERIFY(parser.feed("data: a\n\ndata: b\n\n"));
     QVERIFY(parser.feed("data: c\n\n"));
     QCOMPARE(first, QStringList({QStringLiteral("a")}));
@@ -700,8 +710,10 @@ void tst_Parser::feedFromCallbackIsRefused()
                              if (e.data == u"a")
                                  nestedAccepted = parser.feed("data: nested\n\n");
                          },
-                         {}, {}});
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("called from one of the parser's own callbacks")));
+                         {},
+                         {}});
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("called from one of the parser's own callbacks")));
     QVERIFY(parser.feed("data: a\n\ndata: b\n\n"));
     QVERIFY(!nestedAccepted);
     QVERIFY(!parser.hasError());

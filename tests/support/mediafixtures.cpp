@@ -28,10 +28,11 @@ QString generate(const QString &name, const QStringList &ffmpegArguments)
         return path;
     const QString suffix = QFileInfo(name).suffix();
     // Keep the real extension last: ffmpeg picks the muxer from it.
-    const QString partial = mediaDir() + QStringLiteral("/.partial-%1-%2.%3")
-                                             .arg(QCoreApplication::applicationPid())
-                                             .arg(QRandomGenerator::global()->generate())
-                                             .arg(suffix);
+    const QString partial = mediaDir()
+                            + QStringLiteral("/.partial-%1-%2.%3")
+                                  .arg(QCoreApplication::applicationPid())
+                                  .arg(QRandomGenerator::global()->generate())
+                                  .arg(suffix);
     QProcess ffmpeg;
     QStringList args{QStringLiteral("-hide_banner"), QStringLiteral("-loglevel"), QStringLiteral("error"),
                      QStringLiteral("-nostdin"), QStringLiteral("-y")};
@@ -39,8 +40,7 @@ QString generate(const QString &name, const QStringList &ffmpegArguments)
     ffmpeg.start(QStringLiteral("ffmpeg"), args);
     if (!ffmpeg.waitForFinished(300000) || ffmpeg.exitStatus() != QProcess::NormalExit || ffmpeg.exitCode() != 0) {
         QFile::remove(partial);
-        qWarning("fixtures: ffmpeg failed for %s: %s", qPrintable(name),
-                 ffmpeg.readAllStandardError().constData());
+        qWarning("fixtures: ffmpeg failed for %s: %s", qPrintable(name), ffmpeg.readAllStandardError().constData());
         return {};
     }
     if (!QFile::rename(partial, path)) {
@@ -52,16 +52,19 @@ QString generate(const QString &name, const QStringList &ffmpegArguments)
 QString basicClip(double seconds)
 {
     const QString d = QString::number(seconds);
-    return generate(QStringLiteral("basic-%1s.mp4").arg(d),
-                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                     QStringLiteral("testsrc2=size=640x360:rate=25:duration=%1").arg(d),
-                     QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                     QStringLiteral("sine=frequency=440:sample_rate=48000:duration=%1").arg(d),
-                     QStringLiteral("-ac"), QStringLiteral("2"),
-                     QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
-                     QStringLiteral("veryfast"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
-                     QStringLiteral("-g"), QStringLiteral("25"),
-                     QStringLiteral("-c:a"), QStringLiteral("aac"), QStringLiteral("-shortest")});
+    return generate(
+        QStringLiteral("basic-%1s.mp4").arg(d),
+        {QStringLiteral("-f"),       QStringLiteral("lavfi"),
+         QStringLiteral("-i"),       QStringLiteral("testsrc2=size=640x360:rate=25:duration=%1").arg(d),
+         QStringLiteral("-f"),       QStringLiteral("lavfi"),
+         QStringLiteral("-i"),       QStringLiteral("sine=frequency=440:sample_rate=48000:duration=%1").arg(d),
+         QStringLiteral("-ac"),      QStringLiteral("2"),
+         QStringLiteral("-c:v"),     QStringLiteral("libx264"),
+         QStringLiteral("-preset"),  QStringLiteral("veryfast"),
+         QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
+         QStringLiteral("-g"),       QStringLiteral("25"),
+         QStringLiteral("-c:a"),     QStringLiteral("aac"),
+         QStringLiteral("-shortest")});
 }
 
 static QString writeOnce(const QString &name, const QByteArray &bytes)
@@ -124,16 +127,32 @@ QString frameIndexClip()
 {
     // geq paints block b (40 px wide) white when bit b of the frame number N is set.
     return generate(QStringLiteral("frame-index.mp4"),
-                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                    {QStringLiteral("-f"),
+                     QStringLiteral("lavfi"),
+                     QStringLiteral("-i"),
                      QStringLiteral("color=c=black:size=320x240:rate=25:duration=4,format=yuv420p,"
                                     "geq=lum='if(mod(floor(N/pow(2,floor(X/40))),2),235,16)':cb=128:cr=128"),
-                     QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("-f"),
+                     QStringLiteral("lavfi"),
+                     QStringLiteral("-i"),
                      QStringLiteral("sine=frequency=1000:sample_rate=48000:duration=4"),
-                     QStringLiteral("-ac"), QStringLiteral("2"),
-                     QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
-                     QStringLiteral("-crf"), QStringLiteral("18"), QStringLiteral("-g"), QStringLiteral("25"),
-                     QStringLiteral("-bf"), QStringLiteral("3"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
-                     QStringLiteral("-c:a"), QStringLiteral("aac"), QStringLiteral("-shortest")});
+                     QStringLiteral("-ac"),
+                     QStringLiteral("2"),
+                     QStringLiteral("-c:v"),
+                     QStringLiteral("libx264"),
+                     QStringLiteral("-preset"),
+                     QStringLiteral("veryfast"),
+                     QStringLiteral("-crf"),
+                     QStringLiteral("18"),
+                     QStringLiteral("-g"),
+                     QStringLiteral("25"),
+                     QStringLiteral("-bf"),
+                     QStringLiteral("3"),
+                     QStringLiteral("-pix_fmt"),
+                     QStringLiteral("yuv420p"),
+                     QStringLiteral("-c:a"),
+                     QStringLiteral("aac"),
+                     QStringLiteral("-shortest")});
 }
 
 int frameIndex(const unsigned char *luma, int lineSize, int width, int height)
@@ -167,8 +186,8 @@ QString audioOnlyClip(double seconds)
     const QString d = QString::number(seconds);
     return generate(QStringLiteral("audio-only-%1s.m4a").arg(d),
                     {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                     QStringLiteral("sine=frequency=440:sample_rate=48000:duration=%1").arg(d),
-                     QStringLiteral("-ac"), QStringLiteral("2"), QStringLiteral("-c:a"), QStringLiteral("aac")});
+                     QStringLiteral("sine=frequency=440:sample_rate=48000:duration=%1").arg(d), QStringLiteral("-ac"),
+                     QStringLiteral("2"), QStringLiteral("-c:a"), QStringLiteral("aac")});
 }
 
 QString videoOnlyClip(double seconds)
@@ -176,8 +195,8 @@ QString videoOnlyClip(double seconds)
     const QString d = QString::number(seconds);
     return generate(QStringLiteral("video-only-%1s.mp4").arg(d),
                     {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
-                     QStringLiteral("testsrc2=size=320x240:rate=25:duration=%1").arg(d),
-                     QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
+                     QStringLiteral("testsrc2=size=320x240:rate=25:duration=%1").arg(d), QStringLiteral("-c:v"),
+                     QStringLiteral("libx264"), QStringLiteral("-preset"), QStringLiteral("veryfast"),
                      QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")});
 }
 
@@ -194,9 +213,10 @@ QString rotatedClip()
 
 QString truncatedFaststartClip()
 {
-    const QString faststart = generate(QStringLiteral("basic-4s-faststart.mp4"),
-                                       {QStringLiteral("-i"), basicClip(4.0), QStringLiteral("-c"), QStringLiteral("copy"),
-                                        QStringLiteral("-movflags"), QStringLiteral("+faststart")});
+    const QString faststart =
+        generate(QStringLiteral("basic-4s-faststart.mp4"),
+                 {QStringLiteral("-i"), basicClip(4.0), QStringLiteral("-c"), QStringLiteral("copy"),
+                  QStringLiteral("-movflags"), QStringLiteral("+faststart")});
     const QByteArray whole = readAll(faststart);
     if (whole.isEmpty())
         return {};

@@ -19,8 +19,10 @@ QString source(const QString &name, int w, int h)
     const QString quarter = QStringLiteral("s=%1x%2:r=%3").arg(w / 4).arg(h / 4).arg(Rate);
     const QString up = QStringLiteral(",scale=%1:%2:flags=neighbor").arg(w).arg(h);
     if (name == u"life") {
-        return QStringLiteral("life=%1:seed=7:ratio=0.3:mold=8:life_color=#30d030:death_color=#401020:mold_color=#204080")
-                   .arg(quarter) + up;
+        return QStringLiteral(
+                   "life=%1:seed=7:ratio=0.3:mold=8:life_color=#30d030:death_color=#401020:mold_color=#204080")
+                   .arg(quarter)
+               + up;
     }
     if (name == u"life2")
         return QStringLiteral("life=%1:seed=3:ratio=0.5:life_color=#f0e060:death_color=#102040").arg(quarter) + up;
@@ -37,7 +39,10 @@ QString source(const QString &name, int w, int h)
     if (name == u"slowpan") {
         // A slow pan over a gradient: a twelfth of the frame width per second.
         return QStringLiteral("gradients=s=%1x%2:r=%3:seed=11:n=4:speed=0.002,crop=%4:%2:x='t*%4/12':y=0")
-            .arg(2 * w).arg(h).arg(Rate).arg(w);
+            .arg(2 * w)
+            .arg(h)
+            .arg(Rate)
+            .arg(w);
     }
     return QStringLiteral("%1=%2").arg(name, size); // testsrc, testsrc2, smptehdbars, mandelbrot, ...
 }
@@ -45,7 +50,10 @@ QString source(const QString &name, int w, int h)
 QString shot(const QString &name, int w, int h, qint64 frames, int index)
 {
     return QStringLiteral("%1,trim=end_frame=%2,setpts=PTS-STARTPTS,settb=1/%3,format=yuv420p,setsar=1[s%4]")
-        .arg(source(name, w, h)).arg(frames).arg(Rate).arg(index);
+        .arg(source(name, w, h))
+        .arg(frames)
+        .arg(Rate)
+        .arg(index);
 }
 
 QString encode(const QString &name, const QString &graph)
@@ -86,8 +94,8 @@ struct Join
 // Shots joined by xfade. Shot i starts (in the output) where the previous output ends minus
 // the transition's length; xfade's output frame `offset` is still pure old picture, frames
 // offset+1 .. offset+d-1 mix, offset+d is pure new picture.
-Clip joined(const QString &name, const QStringList &shots, const QList<qint64> &lengths,
-            const QList<Join> &joins, int w, int h)
+Clip joined(const QString &name, const QStringList &shots, const QList<qint64> &lengths, const QList<Join> &joins,
+            int w, int h)
 {
     Clip clip;
     clip.name = name;
@@ -102,8 +110,12 @@ Clip joined(const QString &name, const QStringList &shots, const QList<qint64> &
         const qint64 offset = outputLength - j.frames;
         const QString out = i == shots.size() - 1 ? QStringLiteral("v") : QStringLiteral("x%1").arg(i);
         graph << QStringLiteral("[%1][s%2]xfade=transition=%3:duration=%4:offset=%5[%6]")
-                     .arg(previous).arg(i).arg(j.transition)
-                     .arg(double(j.frames) / Rate).arg(double(offset) / Rate).arg(out);
+                     .arg(previous)
+                     .arg(i)
+                     .arg(j.transition)
+                     .arg(double(j.frames) / Rate)
+                     .arg(double(offset) / Rate)
+                     .arg(out);
         TrueBoundary b;
         b.transition = j.transition;
         b.kind = kindOf(j.transition);
@@ -124,9 +136,9 @@ Clip joined(const QString &name, const QStringList &shots, const QList<qint64> &
 
 Clip hardCuts(int width, int height, double shotScale)
 {
-    const QStringList shots{QStringLiteral("testsrc2"), QStringLiteral("noisybars"), QStringLiteral("mandelbrot"),
-                            QStringLiteral("rgbtestsrc"), QStringLiteral("life"), QStringLiteral("cellauto"),
-                            QStringLiteral("gradients"), QStringLiteral("testsrc")};
+    const QStringList shots{QStringLiteral("testsrc2"),   QStringLiteral("noisybars"), QStringLiteral("mandelbrot"),
+                            QStringLiteral("rgbtestsrc"), QStringLiteral("life"),      QStringLiteral("cellauto"),
+                            QStringLiteral("gradients"),  QStringLiteral("testsrc")};
     const QList<qint64> base{48, 37, 61, 44, 53, 40, 57, 50};
     Clip clip;
     clip.name = QStringLiteral("scenes-cuts-") + tag(width, height, shotScale);
@@ -155,30 +167,32 @@ Clip hardCuts(int width, int height, double shotScale)
 
 Clip gradualA(int width, int height, double shotScale)
 {
-    const QStringList shots{QStringLiteral("testsrc2"), QStringLiteral("mandelbrot"), QStringLiteral("smptehdbars"),
-                            QStringLiteral("gradients"), QStringLiteral("life"), QStringLiteral("colorchart"),
+    const QStringList shots{QStringLiteral("testsrc2"),  QStringLiteral("mandelbrot"), QStringLiteral("smptehdbars"),
+                            QStringLiteral("gradients"), QStringLiteral("life"),       QStringLiteral("colorchart"),
                             QStringLiteral("testsrc")};
     QList<qint64> lengths;
     for (qint64 l : {100, 105, 95, 110, 100, 95, 90})
         lengths << scaled(l, shotScale);
-    const QList<Join> joins{{QStringLiteral("fade"), 25}, {QStringLiteral("fadeblack"), 25},
-                            {QStringLiteral("wipeleft"), 20}, {QStringLiteral("dissolve"), 30},
+    const QList<Join> joins{{QStringLiteral("fade"), 25},      {QStringLiteral("fadeblack"), 25},
+                            {QStringLiteral("wipeleft"), 20},  {QStringLiteral("dissolve"), 30},
                             {QStringLiteral("fadewhite"), 20}, {QStringLiteral("wipeup"), 25}};
-    return joined(QStringLiteral("scenes-gradual-a-") + tag(width, height, shotScale), shots, lengths, joins, width, height);
+    return joined(QStringLiteral("scenes-gradual-a-") + tag(width, height, shotScale), shots, lengths, joins, width,
+                  height);
 }
 
 Clip gradualB(int width, int height, double shotScale)
 {
-    const QStringList shots{QStringLiteral("rgbtestsrc"), QStringLiteral("testsrc2"), QStringLiteral("cellauto"),
+    const QStringList shots{QStringLiteral("rgbtestsrc"), QStringLiteral("testsrc2"),   QStringLiteral("cellauto"),
                             QStringLiteral("mandelbrot"), QStringLiteral("yuvtestsrc"), QStringLiteral("gradients2"),
                             QStringLiteral("life2")};
     QList<qint64> lengths;
     for (qint64 l : {95, 110, 100, 105, 95, 100, 100})
         lengths << scaled(l, shotScale);
-    const QList<Join> joins{{QStringLiteral("dissolve"), 30}, {QStringLiteral("fadeblack"), 20},
+    const QList<Join> joins{{QStringLiteral("dissolve"), 30},  {QStringLiteral("fadeblack"), 20},
                             {QStringLiteral("wiperight"), 25}, {QStringLiteral("fade"), 15},
-                            {QStringLiteral("wipedown"), 20}, {QStringLiteral("smoothleft"), 25}};
-    return joined(QStringLiteral("scenes-gradual-b-") + tag(width, height, shotScale), shots, lengths, joins, width, height);
+                            {QStringLiteral("wipedown"), 20},  {QStringLiteral("smoothleft"), 25}};
+    return joined(QStringLiteral("scenes-gradual-b-") + tag(width, height, shotScale), shots, lengths, joins, width,
+                  height);
 }
 
 QList<Clip> steadyShots(int width, int height, double seconds)
@@ -187,7 +201,8 @@ QList<Clip> steadyShots(int width, int height, double seconds)
     const qint64 frames = std::llround(seconds * Rate);
     for (const char *name : {"noisybars", "slowpan", "mandelbrot", "life", "cellauto"}) {
         Clip clip;
-        clip.name = QStringLiteral("scenes-steady-%1-%2x%3-%4s").arg(QLatin1String(name)).arg(width).arg(height).arg(seconds);
+        clip.name =
+            QStringLiteral("scenes-steady-%1-%2x%3-%4s").arg(QLatin1String(name)).arg(width).arg(height).arg(seconds);
         clip.frameRate = Rate;
         clip.frames = frames;
         clip.path = encode(clip.name + QStringLiteral(".mp4"),

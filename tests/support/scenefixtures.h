@@ -24,8 +24,8 @@ struct TrueBoundary
 
 struct Clip
 {
-    QString name;    // e.g. "scenes-cuts-640x360"
-    QString path;    // empty when generation failed
+    QString name; // e.g. "scenes-cuts-640x360"
+    QString path; // empty when generation failed
     int frameRate = 25;
     qint64 frames = 0;
     QList<TrueBoundary> boundaries;

@@ -180,8 +180,7 @@ struct ScriptedHttpServer::Connection
 };
 
 ScriptedHttpServer::ScriptedHttpServer(QObject *parent)
-    : QObject(parent)
-    , m_fallback(HttpScript::reply(500, "no script for this request\n"))
+    : QObject(parent), m_fallback(HttpScript::reply(500, "no script for this request\n"))
 {
     m_clock.start();
     connect(&m_server, &QTcpServer::newConnection, this, &ScriptedHttpServer::onNewConnection);

@@ -28,8 +28,7 @@ public:
     // A close-delimited response (no Content-Length): the headers go out at once, the body is
     // whatever the steps send, and the connection stays open after the last step until close(),
     // abort(), the client, or ScriptedHttpServer::disconnectAll() ends it.
-    static HttpScript stream(int status = 200,
-                             const QByteArray &contentType = QByteArrayLiteral("text/event-stream"));
+    static HttpScript stream(int status = 200, const QByteArray &contentType = QByteArrayLiteral("text/event-stream"));
     // A chunked response: each send() is one chunk, end() sends the last chunk and the connection
     // then serves the next request (how QHttpServer 6.8, nginx or node stream).
     static HttpScript chunkedStream(int status = 200,
@@ -37,7 +36,7 @@ public:
     // A bodiless redirect; an empty location sends none.
     static HttpScript redirect(int status, const QByteArray &location);
 
-    HttpScript &respondAfter(int milliseconds); // hold back the status line (a slow server)
+    HttpScript &respondAfter(int milliseconds);                          // hold back the status line (a slow server)
     HttpScript &header(const QByteArray &name, const QByteArray &value); // replaces a same-named one
     HttpScript &removeHeader(const QByteArray &name);
     HttpScript &send(const QByteArray &bytes);

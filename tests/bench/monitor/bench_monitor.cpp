@@ -90,15 +90,15 @@ public:
         for (const Job &job : m_jobs)
             emit jobUpdated(job);
     }
-    void stop() override {}
+    void stop() override { }
     QString submit(const JobSubmission &) override { return {}; }
-    void cancel(const QString &) override {}
-    void pause(const QString &) override {}
-    void resume(const QString &) override {}
-    void retry(const QString &) override {}
-    void remove(const QString &) override {}
+    void cancel(const QString &) override { }
+    void pause(const QString &) override { }
+    void resume(const QString &) override { }
+    void retry(const QString &) override { }
+    void remove(const QString &) override { }
     QString clipName(const Job &job) const override { return job.input.section(u'/', -1); }
-    void fetchOutput(const QString &, const QString &) override {}
+    void fetchOutput(const QString &, const QString &) override { }
 
 private:
     void tick()
@@ -182,8 +182,8 @@ Distribution distribution(std::vector<double> values)
 
 QJsonObject toJson(const Distribution &d)
 {
-    return {{u"p50"_s, d.p50}, {u"p99"_s, d.p99}, {u"max"_s, d.max}, {u"over16ms"_s, d.over16}, {u"dropped"_s, d.dropped},
-            {u"frames"_s, d.count}};
+    return {{u"p50"_s, d.p50},         {u"p99"_s, d.p99},         {u"max"_s, d.max},
+            {u"over16ms"_s, d.over16}, {u"dropped"_s, d.dropped}, {u"frames"_s, d.count}};
 }
 
 struct RunResult
@@ -246,21 +246,31 @@ Item {
     std::atomic<bool> measuring = false;
     // DirectConnection: these are emitted on the render thread with the threaded loop; the
     // times are taken there, and the vectors are only read after the run.
-    QObject::connect(&view, &QQuickWindow::afterAnimating, &view, [&] { frameStart = clock.nsecsElapsed() / 1e6; }, Qt::DirectConnection);
-    QObject::connect(&view, &QQuickWindow::afterSynchronizing, &view, [&] {
-        if (measuring && frameStart >= 0)
-            work.push_back(clock.nsecsElapsed() / 1e6 - frameStart);
-    }, Qt::DirectConnection);
+    QObject::connect(
+        &view, &QQuickWindow::afterAnimating, &view, [&] { frameStart = clock.nsecsElapsed() / 1e6; },
+        Qt::DirectConnection);
+    QObject::connect(
+        &view, &QQuickWindow::afterSynchronizing, &view,
+        [&] {
+            if (measuring && frameStart >= 0)
+                work.push_back(clock.nsecsElapsed() / 1e6 - frameStart);
+        },
+        Qt::DirectConnection);
     double renderStart = -1;
-    QObject::connect(&view, &QQuickWindow::beforeRendering, &view, [&] { renderStart = clock.nsecsElapsed() / 1e6; }, Qt::DirectConnection);
-    QObject::connect(&view, &QQuickWindow::frameSwapped, &view, [&] {
-        const double now = clock.nsecsElapsed() / 1e6;
-        if (measuring && lastSwap >= 0)
-            intervals.push_back(now - lastSwap);
-        if (measuring && renderStart >= 0)
-            render.push_back(now - renderStart);
-        lastSwap = now;
-    }, Qt::DirectConnection);
+    QObject::connect(
+        &view, &QQuickWindow::beforeRendering, &view, [&] { renderStart = clock.nsecsElapsed() / 1e6; },
+        Qt::DirectConnection);
+    QObject::connect(
+        &view, &QQuickWindow::frameSwapped, &view,
+        [&] {
+            const double now = clock.nsecsElapsed() / 1e6;
+            if (measuring && lastSwap >= 0)
+                intervals.push_back(now - lastSwap);
+            if (measuring && renderStart >= 0)
+                render.push_back(now - renderStart);
+            lastSwap = now;
+        },
+        Qt::DirectConnection);
 
     // Warm up: first frames, delegate creation, glyph caches.
     source.begin(10);
@@ -320,12 +330,15 @@ int main(int argc, char **argv)
     for (bool coalescing : modes) {
         const RunResult r = runOnce(jobs, rate, seconds, coalescing);
         if (parser.isSet(u"json"_s)) {
-            const QJsonObject o{{u"coalescing"_s, coalescing}, {u"jobs"_s, jobs}, {u"rate"_s, rate},
+            const QJsonObject o{{u"coalescing"_s, coalescing},
+                                {u"jobs"_s, jobs},
+                                {u"rate"_s, rate},
                                 {u"updatesPerSecond"_s, r.updatesPerSecond},
                                 {u"frameIntervalMs"_s, toJson(r.interval)},
                                 {u"guiWorkPerFrameMs"_s, toJson(r.guiWork)},
                                 {u"renderPerFrameMs"_s, toJson(r.render)},
-                                {u"guiCpuPercent"_s, r.guiCpuPercent}, {u"rssKiB"_s, r.rssKiB},
+                                {u"guiCpuPercent"_s, r.guiCpuPercent},
+                                {u"rssKiB"_s, r.rssKiB},
                                 {u"graphics"_s, r.graphics}};
             std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
         } else {
@@ -334,11 +347,10 @@ int main(int argc, char **argv)
                         "  GUI work/frame ms  p50 %.2f  p99 %.2f  max %.2f  over 16 ms: %d\n"
                         "  render/frame ms    p50 %.2f  p99 %.2f  max %.2f  over 16 ms: %d\n"
                         "  GUI thread CPU %.1f %%  RSS %lld KiB\n",
-                        qPrintable(r.graphics), coalescing ? "on" : "off", jobs, rate, r.updatesPerSecond, r.interval.p50,
-                        r.interval.p99, r.interval.max, r.interval.dropped, r.interval.count,
-                        r.guiWork.p50, r.guiWork.p99, r.guiWork.max, r.guiWork.over16,
-                        r.render.p50, r.render.p99, r.render.max, r.render.over16,
-                        r.guiCpuPercent, r.rssKiB);
+                        qPrintable(r.graphics), coalescing ? "on" : "off", jobs, rate, r.updatesPerSecond,
+                        r.interval.p50, r.interval.p99, r.interval.max, r.interval.dropped, r.interval.count,
+                        r.guiWork.p50, r.guiWork.p99, r.guiWork.max, r.guiWork.over16, r.render.p50, r.render.p99,
+                        r.render.max, r.render.over16, r.guiCpuPercent, r.rssKiB);
         }
         std::fflush(stdout);
     }

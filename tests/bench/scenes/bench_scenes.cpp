@@ -59,10 +59,10 @@ int printCandidates(const QString &path)
     detector.finish();
     std::printf("frames %lld\n", static_cast<long long>(detector.frameCount()));
     for (const scenes::Boundary &b : detector.candidates()) {
-        std::printf("frame %5lld [%5lld,%5lld] %-8s score %6.3f scale %3d dist %.3f ratio %6.2f abrupt %.2f blend %.2f\n",
-                    static_cast<long long>(b.frame), static_cast<long long>(b.firstFrame),
-                    static_cast<long long>(b.lastFrame), scenes::kindName(b.kind), b.score, b.scale, b.distance,
-                    b.ratio, b.abruptness, b.blendError);
+        std::printf(
+            "frame %5lld [%5lld,%5lld] %-8s score %6.3f scale %3d dist %.3f ratio %6.2f abrupt %.2f blend %.2f\n",
+            static_cast<long long>(b.frame), static_cast<long long>(b.firstFrame), static_cast<long long>(b.lastFrame),
+            scenes::kindName(b.kind), b.score, b.scale, b.distance, b.ratio, b.abruptness, b.blendError);
     }
     return 0;
 }
@@ -71,14 +71,19 @@ QJsonObject describe(const fixtures::scenes::Clip &clip, const QString &set)
 {
     QJsonArray truth;
     for (const auto &b : clip.boundaries) {
-        truth.append(QJsonObject{{QStringLiteral("transition"), b.transition}, {QStringLiteral("kind"), b.kind},
-                                 {QStringLiteral("firstFrame"), b.firstFrame}, {QStringLiteral("lastFrame"), b.lastFrame},
+        truth.append(QJsonObject{{QStringLiteral("transition"), b.transition},
+                                 {QStringLiteral("kind"), b.kind},
+                                 {QStringLiteral("firstFrame"), b.firstFrame},
+                                 {QStringLiteral("lastFrame"), b.lastFrame},
                                  {QStringLiteral("startSeconds"), b.startSeconds},
                                  {QStringLiteral("endSeconds"), b.endSeconds}});
     }
-    return QJsonObject{{QStringLiteral("name"), clip.name}, {QStringLiteral("path"), clip.path},
-                       {QStringLiteral("set"), set}, {QStringLiteral("frameRate"), clip.frameRate},
-                       {QStringLiteral("frames"), clip.frames}, {QStringLiteral("boundaries"), truth}};
+    return QJsonObject{{QStringLiteral("name"), clip.name},
+                       {QStringLiteral("path"), clip.path},
+                       {QStringLiteral("set"), set},
+                       {QStringLiteral("frameRate"), clip.frameRate},
+                       {QStringLiteral("frames"), clip.frames},
+                       {QStringLiteral("boundaries"), truth}};
 }
 
 int generateSet(const QString &size, double shotScale, double steadySeconds)
@@ -130,9 +135,10 @@ int main(int argc, char **argv)
             clips.append(a);
     }
     if (clips.isEmpty()) {
-        std::fprintf(stderr, "usage: bench_scenes [--sensitivity S] [--min-scene S] [--thumbnails] [--keep DIR] CLIP...\n"
-                             "       bench_scenes --candidates CLIP\n"
-                             "       bench_scenes --generate WIDTHxHEIGHT SHOT_SCALE STEADY_SECONDS\n");
+        std::fprintf(stderr,
+                     "usage: bench_scenes [--sensitivity S] [--min-scene S] [--thumbnails] [--keep DIR] CLIP...\n"
+                     "       bench_scenes --candidates CLIP\n"
+                     "       bench_scenes --generate WIDTHxHEIGHT SHOT_SCALE STEADY_SECONDS\n");
         return 2;
     }
     if (candidates)
@@ -143,7 +149,8 @@ int main(int argc, char **argv)
     for (const QString &clip : std::as_const(clips)) {
         QElapsedTimer clock;
         clock.start();
-        const Result result = runScenes(Request{clip, keep.isEmpty() ? out.path() : keep, QStringLiteral("bench"), params}, control);
+        const Result result =
+            runScenes(Request{clip, keep.isEmpty() ? out.path() : keep, QStringLiteral("bench"), params}, control);
         const double wall = double(clock.nsecsElapsed()) / 1e9;
         if (result.error) {
             std::fprintf(stderr, "%s: %s: %s\n", qPrintable(clip), qPrintable(result.error->code),
@@ -160,7 +167,8 @@ int main(int argc, char **argv)
                 QFile::remove(o.path);
         }
         const QJsonArray scenesArray = doc.value(QStringLiteral("scenes")).toArray();
-        const qint64 frames = scenesArray.isEmpty() ? 0 : scenesArray.last().toObject().value(QStringLiteral("endFrame")).toInteger();
+        const qint64 frames =
+            scenesArray.isEmpty() ? 0 : scenesArray.last().toObject().value(QStringLiteral("endFrame")).toInteger();
         const QJsonObject line{
             {QStringLiteral("clip"), clip},
             {QStringLiteral("frames"), frames},

@@ -96,7 +96,7 @@ struct Options
 {
     std::string host = "127.0.0.1";
     int port = 0;
-    std::string subPath;   // "{i}" is replaced by the channel number
+    std::string subPath; // "{i}" is replaced by the channel number
     std::string pubPath;
     std::vector<std::string> headers; // sent with every request
     std::string mode = "streams";
@@ -118,28 +118,27 @@ struct Options
 
 void usage()
 {
-    std::fputs(
-        "usage: bench_sse_load --port P --sub PATH --pub PATH [options]\n"
-        "  --host H            server address (127.0.0.1)\n"
-        "  --sub PATH          subscriber path, {i} = channel number (e.g. /sub/b{i})\n"
-        "  --pub PATH          publish path, {i} = channel number (e.g. /pub/b{i})\n"
-        "  --header 'K: V'     extra request header, repeatable\n"
-        "  --mode streams|fanout\n"
-        "  --clients N         subscribers (1000)\n"
-        "  --channels J        channels; subscriber i watches i %% J (streams: N, fanout: 1)\n"
-        "  --window W          connections being set up at once (100)\n"
-        "  --publishes M       measured messages (streams: 2N, fanout: 50)\n"
-        "  --rate R            streams: publishes per second (1000)\n"
-        "  --gap-ms G          fanout: pause after a message reached everyone (100)\n"
-        "  --warmup K          fanout: unmeasured messages first (2)\n"
-        "  --size B            message body bytes (420, about a job snapshot)\n"
-        "  --pub-conns P       keep-alive publisher connections (4)\n"
-        "  --settle-ms S       wait before measuring idle RSS (2000)\n"
-        "  --drain-ms D        wait for late deliveries at the end (10000)\n"
-        "  --no-precreate      do not publish one message per channel before subscribing\n"
-        "  --pid PID           a server process whose RSS and CPU time to read, repeatable\n"
-        "  --dump FILE         write every measured delivery: send time, latency, read latency (ns), channel\n",
-        stderr);
+    std::fputs("usage: bench_sse_load --port P --sub PATH --pub PATH [options]\n"
+               "  --host H            server address (127.0.0.1)\n"
+               "  --sub PATH          subscriber path, {i} = channel number (e.g. /sub/b{i})\n"
+               "  --pub PATH          publish path, {i} = channel number (e.g. /pub/b{i})\n"
+               "  --header 'K: V'     extra request header, repeatable\n"
+               "  --mode streams|fanout\n"
+               "  --clients N         subscribers (1000)\n"
+               "  --channels J        channels; subscriber i watches i %% J (streams: N, fanout: 1)\n"
+               "  --window W          connections being set up at once (100)\n"
+               "  --publishes M       measured messages (streams: 2N, fanout: 50)\n"
+               "  --rate R            streams: publishes per second (1000)\n"
+               "  --gap-ms G          fanout: pause after a message reached everyone (100)\n"
+               "  --warmup K          fanout: unmeasured messages first (2)\n"
+               "  --size B            message body bytes (420, about a job snapshot)\n"
+               "  --pub-conns P       keep-alive publisher connections (4)\n"
+               "  --settle-ms S       wait before measuring idle RSS (2000)\n"
+               "  --drain-ms D        wait for late deliveries at the end (10000)\n"
+               "  --no-precreate      do not publish one message per channel before subscribing\n"
+               "  --pid PID           a server process whose RSS and CPU time to read, repeatable\n"
+               "  --dump FILE         write every measured delivery: send time, latency, read latency (ns), channel\n",
+               stderr);
 }
 
 Options parseOptions(int argc, char **argv)
@@ -152,28 +151,53 @@ Options parseOptions(int argc, char **argv)
                 die("missing value for " + a);
             return argv[++i];
         };
-        if (a == "--host") o.host = next();
-        else if (a == "--port") o.port = std::stoi(next());
-        else if (a == "--sub") o.subPath = next();
-        else if (a == "--pub") o.pubPath = next();
-        else if (a == "--header") o.headers.push_back(next());
-        else if (a == "--mode") o.mode = next();
-        else if (a == "--clients") o.clients = std::stoi(next());
-        else if (a == "--channels") o.channels = std::stoi(next());
-        else if (a == "--window") o.window = std::stoi(next());
-        else if (a == "--publishes") o.publishes = std::stoi(next());
-        else if (a == "--rate") o.rate = std::stod(next());
-        else if (a == "--gap-ms") o.gapMs = std::stoi(next());
-        else if (a == "--warmup") o.warmup = std::stoi(next());
-        else if (a == "--size") o.size = std::stoi(next());
-        else if (a == "--pub-conns") o.pubConns = std::stoi(next());
-        else if (a == "--settle-ms") o.settleMs = std::stoi(next());
-        else if (a == "--drain-ms") o.drainMs = std::stoi(next());
-        else if (a == "--no-precreate") o.precreate = false;
-        else if (a == "--pid") o.pids.push_back(std::stoi(next()));
-        else if (a == "--dump") o.dump = next();
-        else if (a == "-h" || a == "--help") { usage(); std::exit(0); }
-        else { usage(); die("unknown option " + a); }
+        if (a == "--host")
+            o.host = next();
+        else if (a == "--port")
+            o.port = std::stoi(next());
+        else if (a == "--sub")
+            o.subPath = next();
+        else if (a == "--pub")
+            o.pubPath = next();
+        else if (a == "--header")
+            o.headers.push_back(next());
+        else if (a == "--mode")
+            o.mode = next();
+        else if (a == "--clients")
+            o.clients = std::stoi(next());
+        else if (a == "--channels")
+            o.channels = std::stoi(next());
+        else if (a == "--window")
+            o.window = std::stoi(next());
+        else if (a == "--publishes")
+            o.publishes = std::stoi(next());
+        else if (a == "--rate")
+            o.rate = std::stod(next());
+        else if (a == "--gap-ms")
+            o.gapMs = std::stoi(next());
+        else if (a == "--warmup")
+            o.warmup = std::stoi(next());
+        else if (a == "--size")
+            o.size = std::stoi(next());
+        else if (a == "--pub-conns")
+            o.pubConns = std::stoi(next());
+        else if (a == "--settle-ms")
+            o.settleMs = std::stoi(next());
+        else if (a == "--drain-ms")
+            o.drainMs = std::stoi(next());
+        else if (a == "--no-precreate")
+            o.precreate = false;
+        else if (a == "--pid")
+            o.pids.push_back(std::stoi(next()));
+        else if (a == "--dump")
+            o.dump = next();
+        else if (a == "-h" || a == "--help") {
+            usage();
+            std::exit(0);
+        } else {
+            usage();
+            die("unknown option " + a);
+        }
     }
     if (o.port <= 0 || o.subPath.empty() || o.pubPath.empty()) {
         usage();
@@ -382,13 +406,13 @@ struct Conn
     Role role = Role::Subscriber;
     State state = State::Connecting;
     int channel = 0;
-    std::string in;    // raw bytes not consumed yet (head, chunk framing)
-    std::string sse;   // decoded body bytes not yet a complete event
-    std::string out;   // request bytes not written yet
+    std::string in;  // raw bytes not consumed yet (head, chunk framing)
+    std::string sse; // decoded body bytes not yet a complete event
+    std::string out; // request bytes not written yet
     bool chunked = false;
     long chunkLeft = 0; // bytes of chunk data left; -1: expect chunk-size line; -2: expect CRLF after data
     bool gotFirstEvent = false;
-    i64 sentAt = 0;    // publisher: when the request was written
+    i64 sentAt = 0; // publisher: when the request was written
 };
 
 struct Stats
@@ -396,13 +420,13 @@ struct Stats
     int headsOk = 0, headsBad = 0, firstEvents = 0, connectErrors = 0, closedByServer = 0;
     int badStatusShown = 0;
     i64 allHeadsAt = 0, allFirstAt = 0;
-    std::vector<i64> latencies;      // every measured delivery (to the kernel's receive timestamp)
-    std::vector<i64> readLatencies;  // ... and to this tool's read
+    std::vector<i64> latencies;             // every measured delivery (to the kernel's receive timestamp)
+    std::vector<i64> readLatencies;         // ... and to this tool's read
     std::vector<std::pair<i64, int>> sends; // with --dump: send time and channel of each delivery
-    std::vector<i64> pubRtt;         // publish request -> response
-    std::vector<i64> fanoutLast;     // per measured fan-out message: time to the last subscriber
-    std::vector<i64> fanoutFirst;    // ... and to the first
-    long delivered = 0;              // measured deliveries
+    std::vector<i64> pubRtt;                // publish request -> response
+    std::vector<i64> fanoutLast;            // per measured fan-out message: time to the last subscriber
+    std::vector<i64> fanoutFirst;           // ... and to the first
+    long delivered = 0;                     // measured deliveries
     long pubErrors = 0;
     long pubReconnects = 0;
 };
@@ -410,7 +434,7 @@ struct Stats
 class Load
 {
 public:
-    explicit Load(Options o) : m_o(std::move(o)) {}
+    explicit Load(Options o) : m_o(std::move(o)) { }
 
     int run();
 
@@ -427,9 +451,9 @@ private:
 
     // publishing state
     int m_nextChannel = 0;
-    int m_nextK = 1;           // number of the next message (k); precreate messages are k = 0
-    long m_due = 0;            // streams: publishes whose time has come but not sent yet
-    int m_sent = 0;            // measured publishes sent (and warm-ups)
+    int m_nextK = 1; // number of the next message (k); precreate messages are k = 0
+    long m_due = 0;  // streams: publishes whose time has come but not sent yet
+    int m_sent = 0;  // measured publishes sent (and warm-ups)
     // fan-out: deliveries of the current message
     int m_currentK = 0;
     i64 m_currentT = 0;
@@ -502,9 +526,9 @@ void Load::startSubscriber(int index)
         c->state = State::Closed;
         return;
     }
-    c->out = "GET " + expand(m_o.subPath, c->channel) + " HTTP/1.1\r\nHost: " + m_o.host + ":" +
-             std::to_string(m_o.port) + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n" +
-             m_extraHeaders + "\r\n";
+    c->out = "GET " + expand(m_o.subPath, c->channel) + " HTTP/1.1\r\nHost: " + m_o.host + ":"
+             + std::to_string(m_o.port) + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n"
+             + m_extraHeaders + "\r\n";
     c->state = State::Connecting;
     add(c, EPOLLOUT);
 }
@@ -552,9 +576,9 @@ void Load::publish(Conn *c, int channel, int k)
     body.append(head, std::size_t(hn));
     body.append(m_pad, 0, padLen);
     body += "\"}";
-    c->out = "POST " + expand(m_o.pubPath, channel) + " HTTP/1.1\r\nHost: " + m_o.host + ":" +
-             std::to_string(m_o.port) + "\r\nContent-Type: application/json\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n" + m_extraHeaders + "\r\n" + body;
+    c->out = "POST " + expand(m_o.pubPath, channel) + " HTTP/1.1\r\nHost: " + m_o.host + ":" + std::to_string(m_o.port)
+             + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"
+             + m_extraHeaders + "\r\n" + body;
     c->sentAt = t;
     c->state = State::AwaitingResponse;
     flushOut(c);
@@ -873,8 +897,8 @@ int Load::run()
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur < rlim_t(m_o.clients + m_o.pubConns + 64))
-        die("open files limit " + std::to_string(rl.rlim_cur) + " is below " +
-            std::to_string(m_o.clients + m_o.pubConns + 64) + ": raise it (ulimit -n)");
+        die("open files limit " + std::to_string(rl.rlim_cur) + " is below "
+            + std::to_string(m_o.clients + m_o.pubConns + 64) + ": raise it (ulimit -n)");
 
     m_addr.sin_family = AF_INET;
     m_addr.sin_port = htons(std::uint16_t(m_o.port));
@@ -887,7 +911,8 @@ int Load::run()
     m_ep = epoll_create1(EPOLL_CLOEXEC);
     const bool fanout = m_o.mode == "fanout";
 
-    std::printf("mode %s\nclients %d\nchannels %d\nmessage_bytes %d\n", m_o.mode.c_str(), m_o.clients, m_o.channels, m_o.size);
+    std::printf("mode %s\nclients %d\nchannels %d\nmessage_bytes %d\n", m_o.mode.c_str(), m_o.clients, m_o.channels,
+                m_o.size);
 
     // 0. Publishers.
     for (int i = 0; i < m_o.pubConns; ++i) {
@@ -902,18 +927,20 @@ int Load::run()
     // 1. Precreate: one message per channel, not measured.
     if (m_o.precreate) {
         int next = 0;
-        const bool ok = waitUntil([&] {
-            while (next < m_o.channels) {
-                Conn *p = idlePublisher();
-                if (!p)
-                    return false;
-                publish(p, next++, 0);
-            }
-            for (auto &p : m_pubs)
-                if (p->state != State::Idle)
-                    return false;
-            return true;
-        }, 120000);
+        const bool ok = waitUntil(
+            [&] {
+                while (next < m_o.channels) {
+                    Conn *p = idlePublisher();
+                    if (!p)
+                        return false;
+                    publish(p, next++, 0);
+                }
+                for (auto &p : m_pubs)
+                    if (p->state != State::Idle)
+                        return false;
+                return true;
+            },
+            120000);
         if (!ok || m_s.pubErrors > 0)
             die("precreate failed (" + std::to_string(m_s.pubErrors) + " publish errors)");
         m_s.pubRtt.clear();
@@ -933,16 +960,18 @@ int Load::run()
     const i64 connectStart = nowNs();
     int started = 0;
     auto settled = [&] { return m_s.headsOk + m_s.headsBad + m_s.connectErrors; };
-    const bool connected = waitUntil([&] {
-        // At most --window subscribers between connect() and their response head.
-        while (started < m_o.clients && started - settled() < m_o.window)
-            startSubscriber(started++);
-        return started == m_o.clients && settled() >= m_o.clients;
-    }, 300000);
+    const bool connected = waitUntil(
+        [&] {
+            // At most --window subscribers between connect() and their response head.
+            while (started < m_o.clients && started - settled() < m_o.window)
+                startSubscriber(started++);
+            return started == m_o.clients && settled() >= m_o.clients;
+        },
+        300000);
     const i64 headsDone = nowNs();
     if (!connected || m_s.headsOk < m_o.clients) {
-        std::printf("error connect: %d of %d subscribers connected (%d bad status, %d connect errors)\n",
-                    m_s.headsOk, m_o.clients, m_s.headsBad, m_s.connectErrors);
+        std::printf("error connect: %d of %d subscribers connected (%d bad status, %d connect errors)\n", m_s.headsOk,
+                    m_o.clients, m_s.headsBad, m_s.connectErrors);
         return 1;
     }
     // The first event (the channel's current state), when the server sends one on connect.
@@ -1033,8 +1062,8 @@ int Load::run()
                 m_s.fanoutFirst.push_back(m_currentFirst - m_currentT);
             }
             if (!all)
-                std::fprintf(stderr, "bench_sse_load: message %d reached %d of %d subscribers\n", k,
-                             m_currentDelivered, subscribers);
+                std::fprintf(stderr, "bench_sse_load: message %d reached %d of %d subscribers\n", k, m_currentDelivered,
+                             subscribers);
             waitUntil([] { return false; }, m_o.gapMs);
         }
     }
@@ -1045,8 +1074,8 @@ int Load::run()
 
     // 6. Report.
     std::printf("published %d\n", m_sent > 0 ? m_sent : m_o.publishes);
-    std::printf("deliveries_expected %ld\ndeliveries_measured %ld\ndeliveries_missing %ld\n", expected,
-                m_s.delivered, std::max(0L, expected - m_s.delivered));
+    std::printf("deliveries_expected %ld\ndeliveries_measured %ld\ndeliveries_missing %ld\n", expected, m_s.delivered,
+                std::max(0L, expected - m_s.delivered));
     if (!m_o.dump.empty()) {
         if (FILE *f = std::fopen(m_o.dump.c_str(), "w")) {
             for (std::size_t i = 0; i < m_s.sends.size(); ++i)
@@ -1066,8 +1095,8 @@ int Load::run()
                 m_s.pubReconnects, m_s.closedByServer);
     if (!m_o.pids.empty())
         std::printf("server_cpu_ms %.0f\n", cpuAfter - cpuBefore);
-    std::printf("tool_cpu_ms %.0f\n", tvMs(ruAfter.ru_utime) + tvMs(ruAfter.ru_stime) - tvMs(ruBefore.ru_utime) -
-                                          tvMs(ruBefore.ru_stime));
+    std::printf("tool_cpu_ms %.0f\n",
+                tvMs(ruAfter.ru_utime) + tvMs(ruAfter.ru_stime) - tvMs(ruBefore.ru_utime) - tvMs(ruBefore.ru_stime));
     std::printf("publish_phase_s %.2f\n", double(nowNs() - publishStart) / 1e9);
     std::fflush(stdout);
 

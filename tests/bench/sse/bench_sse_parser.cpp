@@ -28,7 +28,7 @@ namespace {
 class XorShift
 {
 public:
-    explicit XorShift(uint64_t seed) : m_state(seed * 0x9E3779B97F4A7C15ull + 1) {}
+    explicit XorShift(uint64_t seed) : m_state(seed * 0x9E3779B97F4A7C15ull + 1) { }
     uint64_t next()
     {
         m_state ^= m_state << 13;
@@ -162,7 +162,8 @@ Result measure(const Input &input, int runs)
                            ++events;
                            dataUnits += e.data.size();
                        },
-                       {}, {}});
+                       {},
+                       {}});
         const char *const begin = input.bytes.constData();
         const qsizetype total = input.bytes.size();
         const double cpuStart = threadCpuSeconds();
@@ -220,12 +221,12 @@ int main(int argc, char **argv)
 
     const QByteArray events = smallEvents();
     const std::vector<Input> inputs = {
-        {"small-events-64k", "small-events.sse", "100k small job-progress events, 64 KiB chunks", 64 * 1024,
-         100000, events},
-        {"small-events-1460", "small-events.sse", "100k small job-progress events, 1460-byte chunks", 1460,
-         100000, events},
-        {"multi-field", "multi-field.sse", "50k events with event, id, retry, 3 data lines; 64 KiB chunks",
-         64 * 1024, 50000, multiFieldEvents()},
+        {"small-events-64k", "small-events.sse", "100k small job-progress events, 64 KiB chunks", 64 * 1024, 100000,
+         events},
+        {"small-events-1460", "small-events.sse", "100k small job-progress events, 1460-byte chunks", 1460, 100000,
+         events},
+        {"multi-field", "multi-field.sse", "50k events with event, id, retry, 3 data lines; 64 KiB chunks", 64 * 1024,
+         50000, multiFieldEvents()},
         {"8mib-line", "8mib-line.sse", "one 8 MiB data line, 1460-byte chunks", 1460, 1, bigLine()},
     };
 
@@ -270,9 +271,8 @@ int main(int argc, char **argv)
                                        {QStringLiteral("medianMiBs"), r.medianMiBs},
                                        {QStringLiteral("bestCpuMiBs"), r.bestCpuMiBs}});
         } else {
-            std::printf("%-20s %10lld %12lld %12.0f %12.0f %12.0f\n", input.name,
-                        static_cast<long long>(input.chunk), static_cast<long long>(input.bytes.size()), r.bestMiBs,
-                        r.medianMiBs, r.bestCpuMiBs);
+            std::printf("%-20s %10lld %12lld %12.0f %12.0f %12.0f\n", input.name, static_cast<long long>(input.chunk),
+                        static_cast<long long>(input.bytes.size()), r.bestMiBs, r.medianMiBs, r.bestCpuMiBs);
             std::fflush(stdout);
         }
     }

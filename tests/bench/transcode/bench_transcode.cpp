@@ -35,7 +35,8 @@ public:
 int usage()
 {
     std::fputs("usage: bench_transcode transcode INPUT OUTPUT_DIR BASENAME [key=value ...]\n"
-               "       bench_transcode probe INPUT [RUNS]\n", stderr);
+               "       bench_transcode probe INPUT [RUNS]\n",
+               stderr);
     return 2;
 }
 
