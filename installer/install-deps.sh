@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang lld
+  build-essential cmake ninja-build pkg-config clang lld clang-format
   # Qt 6 (qt6-websockets-dev: qt6-httpserver-dev's CMake config needs it, the package does not pull it in)
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools
   qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools

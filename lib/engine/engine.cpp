@@ -261,11 +261,11 @@ struct Engine::Private
     // ---- running -----------------------------------------------------------------------------
 
     // Ends a job that has no worker (never started, or refused before starting).
-    void finishWithoutRun(Entry &e, Status status, std::optional<jobs::Error> error)
+    void finishWithoutRun(Entry &e, Status status, std::optional<jobs::Error> why)
     {
         Job &job = e.stored.job;
         job.status = status;
-        job.error = std::move(error);
+        job.error = std::move(why);
         job.etaSeconds.reset();
         job.speed.reset();
         job.finishedAt = utcNow();

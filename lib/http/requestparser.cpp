@@ -341,11 +341,11 @@ RequestParser::Result RequestParser::parse(QByteArrayView input)
             m_line.clear();
             if (!ok)
                 return {Step::Error, 0, {}};
-            m_state = State::Headers;
+            m_state = State::HeaderFields;
             continue;
         }
 
-        case State::Headers:
+        case State::HeaderFields:
         case State::Trailers: {
             if (pos == input.size())
                 return {Step::NeedMore, pos, {}};

@@ -83,7 +83,7 @@ private:
     enum class State {
         Start,
         RequestLine,
-        Headers,
+        HeaderFields,
         BodyStart,
         Fixed,
         ChunkSize,

@@ -198,9 +198,9 @@ QNetworkReply *ServerJobSource::Private::track(QNetworkReply *reply)
     return reply;
 }
 
-ServerJobSource::Private::Private(ServerJobSource *q, const QUrl &baseUrl, const QString &token,
+ServerJobSource::Private::Private(ServerJobSource *owner, const QUrl &baseUrl, const QString &token,
                                   QNetworkAccessManager *manager)
-    : q(q), base(normalisedBase(baseUrl)), id(base.toString(QUrl::FullyEncoded)),
+    : q(owner), base(normalisedBase(baseUrl)), id(base.toString(QUrl::FullyEncoded)),
       authorization("Bearer " + token.toUtf8()), external(manager)
 {
     if (!manager)

@@ -303,8 +303,9 @@ StreamHub::Opened StreamHub::openJobStream(const http::ExchangePtr &exchange, co
                                            const QString &owner, const std::optional<QByteArray> &lastEventId,
                                            const Snapshot &current)
 {
-    const std::optional<qint64> last = lastEventId ? parseSeq(*lastEventId) : std::nullopt;
-    if (last && *last == current.seq && current.terminal)
+    // -1: no usable Last-Event-ID (seqs start at 1).
+    const qint64 last = lastEventId ? parseSeq(*lastEventId).value_or(-1) : -1;
+    if (last == current.seq && current.terminal)
         return Opened::NoContent;
     if (!current.terminal && m_users[owner].streams >= m_settings.maxStreamsPerUser)
         return Opened::TooManyStreams;
@@ -313,12 +314,12 @@ StreamHub::Opened StreamHub::openJobStream(const http::ExchangePtr &exchange, co
     all.append(headers);
     QByteArray first = jobs::streamPreamble(m_settings.retryMs);
     bool replayed = false;
-    if (last && *last == current.seq) {
+    if (last == current.seq) {
         replayed = true; // nothing missed
-    } else if (last && *last < current.seq) {
+    } else if (last >= 0 && last < current.seq) {
         const auto it = m_jobs.find(current.jobId);
         if (it != m_jobs.end() && it->second.history.lastKey() == quint64(current.seq)) {
-            if (const auto missed = it->second.history.after(quint64(*last))) {
+            if (const auto missed = it->second.history.after(quint64(last))) {
                 for (const QByteArray &bytes : *missed)
                     first += bytes;
                 m_counters.eventsReplayed += missed->size();

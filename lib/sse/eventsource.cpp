@@ -156,7 +156,7 @@ struct EventSource::Private
     QTimer healthyTimer;
 };
 
-EventSource::Private::Private(EventSource *q) : q(q)
+EventSource::Private::Private(EventSource *owner) : q(owner)
 {
     reconnectTimer.setSingleShot(true);
     readTimer.setSingleShot(true);

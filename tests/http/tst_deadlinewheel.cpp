@@ -19,7 +19,7 @@ namespace {
 
 struct Item : DeadlineWheel::Entry
 {
-    explicit Item(int id = 0) : id(id) { }
+    explicit Item(int number = 0) : id(number) { }
     int id;
 };
 
