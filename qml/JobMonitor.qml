@@ -1,7 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
-import Clipdeck.Jobs
+import Clipdeck.Client
 
 // The job monitor: summary header, filter tabs and search over every job of every source, one
 // JobRow per job, an empty state that says what to do. Row actions go to the model (cancel,

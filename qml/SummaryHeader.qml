@@ -1,7 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
-import Clipdeck.Jobs
+import Clipdeck.Client
 
 // The monitor's summary: how many jobs run, wait and failed, the overall progress and the time
 // until everything active is done; "Clear finished".

@@ -3,8 +3,8 @@
 #include "desktopintegration.h"
 
 #include "engine/engine.h"
-#include "engine/enginejobsource.h"
-#include "jobs/jobsource.h"
+#include "client/enginejobsource.h"
+#include "client/jobsource.h"
 
 #include <QClipboard>
 #include <QDesktopServices>
@@ -47,13 +47,13 @@ AppController::AppController(const QString &dataDir, QObject *parent) : QObject(
     }
 
     m_engine = new engine::Engine(settings, this);
-    m_local = new engine::EngineJobSource(m_engine, this);
-    m_model = new jobs::JobModel(this);
+    m_local = new client::EngineJobSource(m_engine, this);
+    m_model = new client::JobModel(this);
     m_model->addSource(m_local);
     attachSource(m_local);
 
     m_servers = new ServerSettings(m_settings.get(), m_model, this);
-    for (jobs::JobSource *source : m_model->sources()) {
+    for (client::JobSource *source : m_model->sources()) {
         if (source != m_local)
             attachSource(source);
     }
@@ -65,8 +65,8 @@ AppController::AppController(const QString &dataDir, QObject *parent) : QObject(
 
     m_integration = new DesktopIntegration(m_model, this);
 
-    connect(m_model, &jobs::JobModel::summaryChanged, this, &AppController::updateTitle);
-    connect(m_model, &jobs::JobModel::actionFailed, this,
+    connect(m_model, &client::JobModel::summaryChanged, this, &AppController::updateTitle);
+    connect(m_model, &client::JobModel::actionFailed, this,
             [this](const QString &, const QString &action, const QString &message) {
                 showMessage(tr("Could not %1 the job: %2").arg(action, message));
             });
@@ -100,7 +100,7 @@ bool AppController::start()
     return opened;
 }
 
-jobs::JobModel *AppController::jobModel() const
+client::JobModel *AppController::jobModel() const
 {
     return m_model;
 }
@@ -112,7 +112,7 @@ ServerSettings *AppController::servers() const
 {
     return m_servers;
 }
-jobs::JobSource *AppController::localSource() const
+client::JobSource *AppController::localSource() const
 {
     return m_local;
 }
@@ -219,13 +219,13 @@ void AppController::clearMessage()
     emit messageChanged();
 }
 
-void AppController::attachSource(jobs::JobSource *source)
+void AppController::attachSource(client::JobSource *source)
 {
-    connect(source, &jobs::JobSource::outputReady, this,
+    connect(source, &client::JobSource::outputReady, this,
             [this, source](const QString &jobId, const QString &name, const QString &path) {
                 onOutputReady(source, jobId, name, path);
             });
-    connect(source, &jobs::JobSource::actionFailed, this,
+    connect(source, &client::JobSource::actionFailed, this,
             [this, source](const QString &jobId, const QString &action, const jobs::Error &) {
                 if (action == QLatin1String("fetch")) {
                     // The model reports the message; forget what we meant to do with the file.
@@ -236,7 +236,7 @@ void AppController::attachSource(jobs::JobSource *source)
             });
 }
 
-void AppController::onOutputReady(jobs::JobSource *source, const QString &jobId, const QString &name,
+void AppController::onOutputReady(client::JobSource *source, const QString &jobId, const QString &name,
                                   const QString &path)
 {
     const auto it = m_pending.constFind(pendingKey(source->sourceId(), jobId, name));

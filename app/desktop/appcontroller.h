@@ -8,7 +8,7 @@
 #include "joblauncher.h"
 #include "serversettings.h"
 
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
 #include <QHash>
 #include <QObject>
@@ -21,7 +21,7 @@ class QSettings;
 namespace clipdeck::engine {
 class Engine;
 }
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 class JobSource;
 }
 
@@ -32,7 +32,7 @@ class DesktopIntegration;
 class AppController : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(clipdeck::jobs::JobModel *jobModel READ jobModel CONSTANT)
+    Q_PROPERTY(clipdeck::client::JobModel *jobModel READ jobModel CONSTANT)
     Q_PROPERTY(clipdeck::desktop::JobLauncher *launcher READ launcher CONSTANT)
     Q_PROPERTY(clipdeck::desktop::ServerSettings *servers READ servers CONSTANT)
     Q_PROPERTY(QString windowTitle READ windowTitle NOTIFY windowTitleChanged)
@@ -50,10 +50,10 @@ public:
     // database cannot be used; the app still runs, with servers only.
     bool start();
 
-    jobs::JobModel *jobModel() const;
+    client::JobModel *jobModel() const;
     JobLauncher *launcher() const;
     ServerSettings *servers() const;
-    jobs::JobSource *localSource() const;
+    client::JobSource *localSource() const;
     engine::Engine *engine() const;
     DesktopIntegration *integration() const { return m_integration; }
     QString windowTitle() const;
@@ -81,14 +81,14 @@ signals:
 
 private:
     enum class Pending { Open, ShowInFolder };
-    void attachSource(jobs::JobSource *source);
-    void onOutputReady(jobs::JobSource *source, const QString &jobId, const QString &name, const QString &path);
+    void attachSource(client::JobSource *source);
+    void onOutputReady(client::JobSource *source, const QString &jobId, const QString &name, const QString &path);
     void updateTitle();
 
     std::unique_ptr<QSettings> m_settings;
     engine::Engine *m_engine = nullptr;
-    jobs::JobSource *m_local = nullptr;
-    jobs::JobModel *m_model = nullptr;
+    client::JobSource *m_local = nullptr;
+    client::JobModel *m_model = nullptr;
     ServerSettings *m_servers = nullptr;
     JobLauncher *m_launcher = nullptr;
     DesktopIntegration *m_integration = nullptr;

@@ -1,6 +1,6 @@
 #include "desktopintegration.h"
 
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
 #include <QGuiApplication>
 #include <QIcon>
@@ -14,7 +14,7 @@
 
 namespace clipdeck::desktop {
 
-DesktopIntegration::DesktopIntegration(jobs::JobModel *model, QObject *parent)
+DesktopIntegration::DesktopIntegration(client::JobModel *model, QObject *parent)
     : QObject(parent), m_model(model), m_taskbar(QStringLiteral("clipdeck.desktop"))
 {
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
@@ -24,8 +24,8 @@ DesktopIntegration::DesktopIntegration(jobs::JobModel *model, QObject *parent)
         connect(m_tray, &QSystemTrayIcon::messageClicked, this, &DesktopIntegration::activateRequested);
         m_tray->show();
     }
-    connect(m_model, &jobs::JobModel::jobFinished, this, &DesktopIntegration::onJobFinished);
-    connect(m_model, &jobs::JobModel::summaryChanged, this, &DesktopIntegration::onSummaryChanged);
+    connect(m_model, &client::JobModel::jobFinished, this, &DesktopIntegration::onJobFinished);
+    connect(m_model, &client::JobModel::summaryChanged, this, &DesktopIntegration::onSummaryChanged);
 }
 
 DesktopIntegration::~DesktopIntegration()
@@ -80,7 +80,7 @@ void DesktopIntegration::onJobFinished(const QString &key, const jobs::Job &job)
 {
     const int row = m_model->rowOf(key);
     const QString clip =
-        row >= 0 ? m_model->data(m_model->index(row), jobs::JobModel::ClipNameRole).toString() : QString();
+        row >= 0 ? m_model->data(m_model->index(row), client::JobModel::ClipNameRole).toString() : QString();
     const auto [title, text] = notificationFor(clip, job);
     if (title.isEmpty())
         return;

@@ -13,9 +13,11 @@
 class QSystemTrayIcon;
 
 namespace clipdeck::jobs {
-class JobModel;
 struct Job;
-} // namespace clipdeck::jobs
+}
+namespace clipdeck::client {
+class JobModel;
+}
 
 namespace clipdeck::desktop {
 
@@ -24,7 +26,7 @@ class DesktopIntegration : public QObject
     Q_OBJECT
 
 public:
-    DesktopIntegration(jobs::JobModel *model, QObject *parent = nullptr);
+    DesktopIntegration(client::JobModel *model, QObject *parent = nullptr);
     ~DesktopIntegration() override;
 
     // The notification for a finished job: title and text; empty title when there is none
@@ -39,7 +41,7 @@ private:
     void onJobFinished(const QString &key, const jobs::Job &job);
     void onSummaryChanged();
 
-    jobs::JobModel *m_model;
+    client::JobModel *m_model;
     QSystemTrayIcon *m_tray = nullptr;
     TaskbarProgress m_taskbar;
 };

@@ -1,7 +1,7 @@
 #include "joblauncher.h"
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
 #include "media/operation.h"
 #include "media/presets.h"
 
@@ -43,7 +43,7 @@ QString kindLabel(const QString &kind)
 
 } // namespace
 
-JobLauncher::JobLauncher(jobs::JobModel *model, QObject *parent) : QObject(parent), m_model(model)
+JobLauncher::JobLauncher(client::JobModel *model, QObject *parent) : QObject(parent), m_model(model)
 {
     refreshTargets();
 }
@@ -77,7 +77,7 @@ QVariantList JobLauncher::targets() const
     QVariantList list;
     if (!m_model)
         return list;
-    for (jobs::JobSource *source : m_model->sources()) {
+    for (client::JobSource *source : m_model->sources()) {
         QVariantMap entry{{QStringLiteral("sourceId"), source->sourceId()},
                           {QStringLiteral("name"), source->displayName()},
                           {QStringLiteral("state"), static_cast<int>(source->connectionState())}};
@@ -135,8 +135,8 @@ int JobLauncher::submit(const QList<QUrl> &files, const QString &kind, const QSt
 int JobLauncher::submitPaths(const QStringList &paths, const QString &kind, const QString &preset,
                              const QString &sourceId)
 {
-    jobs::JobSource *target = nullptr;
-    for (jobs::JobSource *source : m_model->sources()) {
+    client::JobSource *target = nullptr;
+    for (client::JobSource *source : m_model->sources()) {
         if (source->sourceId() == sourceId)
             target = source;
     }
@@ -154,7 +154,7 @@ int JobLauncher::submitPaths(const QStringList &paths, const QString &kind, cons
             emit submitFailed(tr("%1 is not a file.").arg(QDir::toNativeSeparators(path)));
             continue;
         }
-        jobs::JobSubmission submission;
+        client::JobSubmission submission;
         submission.kind = kind;
         submission.inputPath = info.absoluteFilePath();
         if (usesPreset(kind)) {
@@ -170,25 +170,25 @@ int JobLauncher::submitPaths(const QStringList &paths, const QString &kind, cons
 void JobLauncher::refreshTargets()
 {
     if (m_model) {
-        for (jobs::JobSource *source : m_model->sources())
+        for (client::JobSource *source : m_model->sources())
             watch(source);
     }
     emit targetsChanged();
 }
 
-void JobLauncher::watch(jobs::JobSource *source)
+void JobLauncher::watch(client::JobSource *source)
 {
     for (const auto &w : std::as_const(m_watched)) {
         if (w == source)
             return;
     }
     m_watched.append(source);
-    connect(source, &jobs::JobSource::submitFailed, this, [this, source](const QString &, const jobs::Error &error) {
+    connect(source, &client::JobSource::submitFailed, this, [this, source](const QString &, const jobs::Error &error) {
         ++m_refused;
         emit submitFailed(tr("%1 refused the job: %2").arg(source->displayName(), error.message));
     });
-    connect(source, &jobs::JobSource::connectionStateChanged, this, &JobLauncher::targetsChanged);
-    connect(source, &jobs::JobSource::displayNameChanged, this, &JobLauncher::targetsChanged);
+    connect(source, &client::JobSource::connectionStateChanged, this, &JobLauncher::targetsChanged);
+    connect(source, &client::JobSource::displayNameChanged, this, &JobLauncher::targetsChanged);
 }
 
 } // namespace clipdeck::desktop

@@ -12,10 +12,10 @@
 #include <QUrl>
 #include <QVariantList>
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 class JobModel;
 class JobSource;
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client
 
 namespace clipdeck::desktop {
 
@@ -28,7 +28,7 @@ class JobLauncher : public QObject
     Q_PROPERTY(QVariantList targets READ targets NOTIFY targetsChanged)
 
 public:
-    explicit JobLauncher(jobs::JobModel *model, QObject *parent = nullptr);
+    explicit JobLauncher(client::JobModel *model, QObject *parent = nullptr);
 
     QVariantList kinds() const;
     QVariantList targets() const;
@@ -60,10 +60,10 @@ signals:
     void submitFailed(const QString &message);
 
 private:
-    void watch(jobs::JobSource *source);
+    void watch(client::JobSource *source);
 
-    jobs::JobModel *m_model;
-    QList<QPointer<jobs::JobSource>> m_watched;
+    client::JobModel *m_model;
+    QList<QPointer<client::JobSource>> m_watched;
     int m_refused = 0;
 };
 

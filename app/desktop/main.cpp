@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
-Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
 
 using namespace clipdeck;
 

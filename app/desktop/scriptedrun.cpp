@@ -2,8 +2,8 @@
 
 #include "appcontroller.h"
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -56,7 +56,7 @@ ScriptedRun::ScriptedRun(AppController *app, QQmlApplicationEngine *qml, QList<S
 
 void ScriptedRun::start()
 {
-    jobs::JobModel *model = m_app->jobModel();
+    client::JobModel *model = m_app->jobModel();
     // A refusal is said at once, on stderr, where a script's log collects it.
     connect(m_app->launcher(), &JobLauncher::submitFailed, this,
             [](const QString &message) { QTextStream(stderr) << "clipdeck: " << message << '\n'; });
@@ -69,8 +69,8 @@ void ScriptedRun::start()
             ++m_unresolved;
             continue;
         }
-        jobs::JobSource *source = nullptr;
-        for (jobs::JobSource *candidate : model->sources()) {
+        client::JobSource *source = nullptr;
+        for (client::JobSource *candidate : model->sources()) {
             if (candidate->sourceId() == sourceId)
                 source = candidate;
         }
@@ -80,13 +80,13 @@ void ScriptedRun::start()
         QString captured;
         QMetaObject::Connection capture;
         if (source) {
-            capture = connect(source, &jobs::JobSource::jobUpdated, this, [&captured](const jobs::Job &job) {
+            capture = connect(source, &client::JobSource::jobUpdated, this, [&captured](const jobs::Job &job) {
                 if (captured.isEmpty())
                     captured = job.id;
             });
             if (!m_followed.contains(source)) {
                 m_followed.insert(source);
-                connect(source, &jobs::JobSource::jobReplaced, this,
+                connect(source, &client::JobSource::jobReplaced, this,
                         [this, sourceId](const QString &oldId, const jobs::Job &job) {
                             const qsizetype i = m_keys.indexOf(sourceId + u'\n' + oldId);
                             if (i >= 0)
@@ -104,14 +104,14 @@ void ScriptedRun::start()
 
 void ScriptedRun::poll()
 {
-    jobs::JobModel *model = m_app->jobModel();
+    client::JobModel *model = m_app->jobModel();
     model->flush();
     // Every submission has shown up as a job or was refused (a refused local submission never
     // becomes a row; a refused upload does, and is counted both ways, hence >=).
     bool idle = m_keys.size() >= m_submitted - m_app->launcher()->refusedCount();
     for (const QString &key : std::as_const(m_keys)) {
         const int row = model->rowOf(key);
-        if (row >= 0 && !model->data(model->index(row), jobs::JobModel::IsTerminalRole).toBool())
+        if (row >= 0 && !model->data(model->index(row), client::JobModel::IsTerminalRole).toBool())
             idle = false;
     }
     // Idle for a few polls in a row: the views have had frames to show the final state.
@@ -124,7 +124,7 @@ void ScriptedRun::poll()
 
 void ScriptedRun::finish()
 {
-    jobs::JobModel *model = m_app->jobModel();
+    client::JobModel *model = m_app->jobModel();
     int exitCode = m_app->launcher()->refusedCount() > 0 || m_unresolved > 0 ? 1 : 0;
     QTextStream out(stdout);
     QTextStream err(stderr);
@@ -136,21 +136,21 @@ void ScriptedRun::finish()
             continue;
         }
         const QModelIndex index = model->index(row);
-        const QString status = model->data(index, jobs::JobModel::StatusRole).toString();
+        const QString status = model->data(index, client::JobModel::StatusRole).toString();
         QString line = QStringLiteral("clipdeck: job %1 %2 %3")
-                           .arg(model->data(index, jobs::JobModel::JobIdRole).toString(),
-                                model->data(index, jobs::JobModel::KindRole).toString(), status);
-        if (const QString error = model->data(index, jobs::JobModel::ErrorMessageRole).toString(); !error.isEmpty())
+                           .arg(model->data(index, client::JobModel::JobIdRole).toString(),
+                                model->data(index, client::JobModel::KindRole).toString(), status);
+        if (const QString error = model->data(index, client::JobModel::ErrorMessageRole).toString(); !error.isEmpty())
             line += QStringLiteral(": ") + error;
         out << line << '\n';
         if (status != QLatin1String("complete")) {
             exitCode = 1;
-            err << line << " (on " << model->data(index, jobs::JobModel::SourceNameRole).toString() << ")\n";
+            err << line << " (on " << model->data(index, client::JobModel::SourceNameRole).toString() << ")\n";
         }
     }
     // A server that refused the token: the reason nothing worked there, said plainly.
-    for (jobs::JobSource *source : model->sources()) {
-        if (source->connectionState() == jobs::JobSource::ConnectionState::AuthFailed)
+    for (client::JobSource *source : model->sources()) {
+        if (source->connectionState() == client::JobSource::ConnectionState::AuthFailed)
             err << "clipdeck: " << source->displayName() << ": " << source->errorString() << '\n';
     }
     out.flush();

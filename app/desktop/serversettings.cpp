@@ -1,8 +1,8 @@
 #include "serversettings.h"
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
-#include "jobs/serverjobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
+#include "client/serverjobsource.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -13,9 +13,9 @@
 
 namespace clipdeck::desktop {
 
-using jobs::JobSource;
+using client::JobSource;
 
-ServerSettings::ServerSettings(QSettings *settings, jobs::JobModel *model, QObject *parent)
+ServerSettings::ServerSettings(QSettings *settings, client::JobModel *model, QObject *parent)
     : QAbstractListModel(parent), m_settings(settings), m_model(model), m_nam(new QNetworkAccessManager(this))
 {
     const int n = m_settings->beginReadArray(QStringLiteral("servers"));
@@ -56,7 +56,7 @@ void ServerSettings::start()
 
 JobSource *ServerSettings::makeSource(const Server &server)
 {
-    auto *source = new jobs::ServerJobSource(server.url, server.token, nullptr, this);
+    auto *source = new client::ServerJobSource(server.url, server.token, nullptr, this);
     connect(source, &JobSource::connectionStateChanged, this, &ServerSettings::refreshStates);
     connect(source, &JobSource::displayNameChanged, this, &ServerSettings::refreshStates);
     m_model->addSource(source);

@@ -15,10 +15,10 @@ class QNetworkAccessManager;
 class QNetworkReply;
 class QSettings;
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 class JobModel;
 class JobSource;
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client
 
 namespace clipdeck::desktop {
 
@@ -43,7 +43,7 @@ public:
     Q_ENUM(Role)
 
     // Loads the servers from settings and adds one source per server to the model (not started).
-    ServerSettings(QSettings *settings, jobs::JobModel *model, QObject *parent = nullptr);
+    ServerSettings(QSettings *settings, client::JobModel *model, QObject *parent = nullptr);
     ~ServerSettings() override;
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
@@ -77,12 +77,12 @@ public:
     // when it cannot be an http(s) URL.
     static QUrl normalizedUrl(const QString &text);
     static QString stateName(int connectionState);
-    static QString stateText(const jobs::JobSource *source);
+    static QString stateText(const client::JobSource *source);
 
 signals:
     void countChanged();
     void testChanged();
-    void sourceAdded(clipdeck::jobs::JobSource *source);
+    void sourceAdded(clipdeck::client::JobSource *source);
     void sourcesChanged();
 
 private:
@@ -90,16 +90,16 @@ private:
     {
         QUrl url;
         QString token;
-        QPointer<jobs::JobSource> source;
+        QPointer<client::JobSource> source;
         bool persistent = true; // false: addSessionServer(), not saved
     };
-    jobs::JobSource *makeSource(const Server &server);
+    client::JobSource *makeSource(const Server &server);
     void save();
     void setTest(const QString &state, const QString &message);
     void refreshStates();
 
     QSettings *m_settings;
-    jobs::JobModel *m_model;
+    client::JobModel *m_model;
     QList<Server> m_servers;
     QNetworkAccessManager *m_nam = nullptr;
     QPointer<QNetworkReply> m_testReply;

@@ -6,7 +6,7 @@
 #include "desktopintegration.h"
 #include "fakejobsource.h"
 
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
@@ -18,6 +18,7 @@
 
 using namespace clipdeck;
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 using namespace Qt::StringLiterals;
 
 // org.freedesktop.Notifications, as much of it as a client calls.

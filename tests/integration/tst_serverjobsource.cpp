@@ -10,7 +10,7 @@
 #include "serverfixture.h"
 
 #include "jobs/jobjson.h"
-#include "jobs/serverjobsource.h"
+#include "client/serverjobsource.h"
 
 #include <QCryptographicHash>
 #include <QSignalSpy>
@@ -20,6 +20,7 @@
 
 using namespace serverfixture;
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 using State = JobSource::ConnectionState;
 
 namespace {

@@ -7,7 +7,7 @@
 #include "serversettings.h"
 #include "serverfixture.h"
 
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
 #include <QSettings>
 #include <QSignalSpy>
@@ -62,7 +62,7 @@ private slots:
     void testConnectionOk()
     {
         QSettings settings(m_dir.path() + QStringLiteral("/ok.ini"), QSettings::IniFormat);
-        clipdeck::jobs::JobModel model;
+        clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(m_base, QString::fromLatin1(alice.token));
         QCOMPARE(servers.testState(), QStringLiteral("testing"));
@@ -76,7 +76,7 @@ private slots:
     void testConnectionTokenRefused()
     {
         QSettings settings(m_dir.path() + QStringLiteral("/refused.ini"), QSettings::IniFormat);
-        clipdeck::jobs::JobModel model;
+        clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(m_base, QStringLiteral("not-a-token-anyone-has"));
         QCOMPARE(settle(servers), QStringLiteral("auth_failed"));
@@ -90,7 +90,7 @@ private slots:
         const quint16 port = deadPort();
         QVERIFY(port != 0);
         QSettings settings(m_dir.path() + QStringLiteral("/dead.ini"), QSettings::IniFormat);
-        clipdeck::jobs::JobModel model;
+        clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(QStringLiteral("http://127.0.0.1:%1").arg(port), QString::fromLatin1(alice.token));
         QCOMPARE(settle(servers), QStringLiteral("unreachable"));
@@ -100,7 +100,7 @@ private slots:
     void testConnectionNotAnAddress()
     {
         QSettings settings(m_dir.path() + QStringLiteral("/bad.ini"), QSettings::IniFormat);
-        clipdeck::jobs::JobModel model;
+        clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(QStringLiteral("ftp://example.com"), QString());
         QCOMPARE(servers.testState(), QStringLiteral("error"));
@@ -113,7 +113,7 @@ private slots:
         const QString ini = m_dir.path() + QStringLiteral("/added.ini");
         {
             QSettings settings(ini, QSettings::IniFormat);
-            clipdeck::jobs::JobModel model;
+            clipdeck::client::JobModel model;
             ServerSettings servers(&settings, &model);
             servers.testConnection(m_base, QString::fromLatin1(alice.token));
             QCOMPARE(settle(servers), QStringLiteral("ok"));
@@ -146,7 +146,7 @@ private slots:
         const QString ini = m_dir.path() + QStringLiteral("/session.ini");
         {
             QSettings settings(ini, QSettings::IniFormat);
-            clipdeck::jobs::JobModel model;
+            clipdeck::client::JobModel model;
             ServerSettings servers(&settings, &model);
             QString error;
             const QString id = servers.addSessionServer(m_base, QString::fromLatin1(alice.token), &error);

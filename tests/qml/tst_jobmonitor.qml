@@ -2,7 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtTest
 import Clipdeck
-import Clipdeck.Jobs
+import Clipdeck.Client
 
 // JobMonitor over a real JobModel (testSetup, tst_qml.cpp): the empty state, the filter tabs and
 // the search, the summary, and actions routed to the job's source or to the controller.

@@ -2,8 +2,8 @@
 // JobModel fed with job snapshots through JobModel::apply() from a recording JobSource, and a
 // recording controller standing in for the app's AppController.
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
 
 #include <QQmlContext>
 #include <QQmlEngine>
@@ -12,9 +12,10 @@
 #include <QtQuickTest>
 
 Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
-Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
 
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 
 namespace {
 
@@ -49,7 +50,7 @@ private:
 class TestSetup : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(clipdeck::jobs::JobModel *model READ model CONSTANT)
+    Q_PROPERTY(clipdeck::client::JobModel *model READ model CONSTANT)
     Q_PROPERTY(QStringList actions READ actions)
     Q_PROPERTY(QStringList controllerCalls READ controllerCalls)
 

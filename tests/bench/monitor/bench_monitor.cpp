@@ -16,8 +16,8 @@
 //
 // tests/bench/monitor/run.sh runs it under Xvfb and the app's start-up measurement beside it.
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -44,9 +44,10 @@
 #include <vector>
 
 Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
-Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
 
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -219,7 +220,7 @@ RunResult runOnce(int jobs, int rate, int seconds, bool coalescing)
         std::exit(2);
     wrapper.write(R"(import QtQuick
 import Clipdeck
-import Clipdeck.Jobs
+import Clipdeck.Client
 Item {
     id: root
     required property JobModel jobModel

@@ -4,8 +4,8 @@
 #include "enginetesting.h"
 
 #include "engine/engine.h"
-#include "engine/enginejobsource.h"
-#include "jobs/jobmodel.h"
+#include "client/enginejobsource.h"
+#include "client/jobmodel.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -16,11 +16,11 @@
 using namespace clipdeck;
 using namespace enginetesting;
 using namespace Qt::StringLiterals;
+using client::EngineJobSource;
+using client::JobModel;
+using client::JobSource;
 using engine::Engine;
-using engine::EngineJobSource;
 using engine::EngineSettings;
-using jobs::JobModel;
-using jobs::JobSource;
 
 namespace {
 constexpr int JobTimeoutMs = 120000; // generous: CI machines are slow and shared
@@ -30,9 +30,9 @@ QString statusAt(const JobModel &model, int row)
     return model.index(row).data(JobModel::StatusRole).toString();
 }
 
-jobs::JobSubmission submission(const JobSpec &spec)
+client::JobSubmission submission(const JobSpec &spec)
 {
-    jobs::JobSubmission s;
+    client::JobSubmission s;
     s.kind = spec.kind;
     s.inputPath = spec.input;
     s.params = spec.params;
@@ -200,7 +200,7 @@ private slots:
         QSignalSpy refused(&source, &JobSource::submitFailed);
         QSignalSpy failed(&model, &JobModel::actionFailed);
 
-        jobs::JobSubmission s;
+        client::JobSubmission s;
         s.kind = u"teleport"_s;
         s.inputPath = fixtures::basicClip(4);
         const QString token = source.submit(s);

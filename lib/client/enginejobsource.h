@@ -3,20 +3,22 @@
 // The local engine as a JobSource: "This computer" in the job monitor. Reports the engine's jobs
 // and routes actions to it; the application owns the Engine and keeps it alive longer than this.
 
-#include "jobs/jobsource.h"
+#include "client/jobsource.h"
 
 #include <memory>
 
 namespace clipdeck::engine {
-
 class Engine;
+}
 
-class EngineJobSource : public jobs::JobSource
+namespace clipdeck::client {
+
+class EngineJobSource : public JobSource
 {
     Q_OBJECT
 
 public:
-    explicit EngineJobSource(Engine *engine, QObject *parent = nullptr);
+    explicit EngineJobSource(engine::Engine *engine, QObject *parent = nullptr);
     ~EngineJobSource() override;
 
     QString sourceId() const override;                // "local"
@@ -26,7 +28,7 @@ public:
     void start() override;
     void stop() override;
 
-    QString submit(const jobs::JobSubmission &submission) override;
+    QString submit(const client::JobSubmission &submission) override;
     void cancel(const QString &jobId) override;
     void pause(const QString &jobId) override;
     void resume(const QString &jobId) override;
@@ -41,4 +43,4 @@ private:
     std::unique_ptr<Private> d;
 };
 
-} // namespace clipdeck::engine
+} // namespace clipdeck::client

@@ -1,10 +1,10 @@
 // JobFilterModel over a real JobModel: the state filters, search, count, order, rows moving
-// between filters as their jobs change, and the type as QML sees it (import Clipdeck.Jobs).
+// between filters as their jobs change, and the type as QML sees it (import Clipdeck.Client).
 
 #include "fakejobsource.h"
 
-#include "jobs/jobfiltermodel.h"
-#include "jobs/jobmodel.h"
+#include "client/jobfiltermodel.h"
+#include "client/jobmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QQmlComponent>
@@ -15,9 +15,10 @@
 #include <QtQml/qqmlextensionplugin.h>
 
 // The static QML plugin of lib/jobs, as an application imports it.
-Q_IMPORT_QML_PLUGIN(Clipdeck_JobsPlugin)
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
 
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -202,7 +203,7 @@ private slots:
         engine.rootContext()->setContextProperty(u"appJobs"_s, m_model.get());
         QQmlComponent component(&engine);
         component.setData(R"(
-            import Clipdeck.Jobs
+            import Clipdeck.Client
             JobFilterModel {
                 sourceModel: appJobs
                 filter: JobFilterModel.Active
@@ -227,7 +228,7 @@ private slots:
 
         // JobModel is provided by the application, never made in QML.
         QQmlComponent uncreatable(&engine);
-        uncreatable.setData("import Clipdeck.Jobs\nJobModel {}\n", QUrl());
+        uncreatable.setData("import Clipdeck.Client\nJobModel {}\n", QUrl());
         QVERIFY(uncreatable.isError());
     }
 };

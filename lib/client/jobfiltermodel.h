@@ -12,7 +12,7 @@
 
 #include <memory>
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 
 class JobFilterModel : public QSortFilterProxyModel
 {
@@ -66,4 +66,4 @@ private:
     std::unique_ptr<Private> d;
 };
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

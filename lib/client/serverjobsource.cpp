@@ -1,4 +1,4 @@
-#include "jobs/serverjobsource.h"
+#include "client/serverjobsource.h"
 
 #include "jobs/jobjson.h"
 #include "sse/eventsource.h"
@@ -28,7 +28,10 @@
 
 using namespace Qt::StringLiterals;
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
+
+// The job schema's types are this library's vocabulary.
+using namespace clipdeck::jobs;
 
 namespace {
 
@@ -918,4 +921,4 @@ int ServerJobSource::malformedEventCount() const
     return d->malformed;
 }
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

@@ -1,6 +1,6 @@
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
-#include "jobs/jobsource.h"
+#include "client/jobsource.h"
 
 #include <QHash>
 #include <QPointer>
@@ -13,7 +13,10 @@
 
 using namespace Qt::StringLiterals;
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
+
+// The job schema's types are this library's vocabulary.
+using namespace clipdeck::jobs;
 
 namespace {
 
@@ -740,4 +743,4 @@ void JobModel::flush()
     }
 }
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

@@ -4,7 +4,7 @@
 // `GET /api/events` stream for every job, the REST API for actions, uploads and downloads
 // (docs/protocol.md, "HTTP API" and "Streams").
 
-#include "jobs/jobsource.h"
+#include "client/jobsource.h"
 
 #include <memory>
 
@@ -12,7 +12,7 @@ QT_BEGIN_NAMESPACE
 class QNetworkAccessManager;
 QT_END_NAMESPACE
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 
 class ServerJobSource : public JobSource
 {
@@ -42,7 +42,7 @@ public:
     void retry(const QString &jobId) override;
     void remove(const QString &jobId) override;
 
-    QString clipName(const Job &job) const override;
+    QString clipName(const jobs::Job &job) const override;
     void fetchOutput(const QString &jobId, const QString &outputName) override;
 
     // Stream events whose data was not a valid snapshot (skipped), for diagnostics.
@@ -55,4 +55,4 @@ private:
     std::unique_ptr<Private> d;
 };
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

@@ -1,11 +1,14 @@
-#include "jobs/jobfiltermodel.h"
+#include "client/jobfiltermodel.h"
 
-#include "jobs/jobmodel.h"
-#include "jobs/jobsource.h"
+#include "client/jobmodel.h"
+#include "client/jobsource.h"
 
 #include <QPointer>
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
+
+// The job schema's types are this library's vocabulary.
+using namespace clipdeck::jobs;
 
 struct JobFilterModel::Private
 {
@@ -158,4 +161,4 @@ bool JobFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right)
     return left.row() < right.row();
 }
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

@@ -23,7 +23,7 @@
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 
 struct JobSubmission
 {
@@ -82,7 +82,7 @@ public:
     virtual void remove(const QString &jobId) = 0;
 
     // The clip a job works on, for people: the input's file name, or the uploaded media's name.
-    virtual QString clipName(const Job &job) const = 0;
+    virtual QString clipName(const jobs::Job &job) const = 0;
     // Makes an output available as a local file (a server source downloads it, once) and
     // reports it with outputReady(), or actionFailed(jobId, "fetch", error).
     virtual void fetchOutput(const QString &jobId, const QString &outputName) = 0;
@@ -105,4 +105,4 @@ signals:
     void outputReady(const QString &jobId, const QString &outputName, const QString &localPath);
 };
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

@@ -1,4 +1,4 @@
-#include "engine/enginejobsource.h"
+#include "client/enginejobsource.h"
 
 #include "engine/engine.h"
 #include "media/operation.h"
@@ -9,7 +9,11 @@
 
 using namespace Qt::StringLiterals;
 
-namespace clipdeck::engine {
+namespace clipdeck::client {
+
+// The job schema's types are this library's vocabulary.
+using namespace clipdeck::jobs;
+using engine::Engine;
 
 namespace {
 jobs::Error engineGone()
@@ -49,7 +53,7 @@ QString EngineJobSource::displayName() const
     return tr("This computer");
 }
 
-jobs::JobSource::ConnectionState EngineJobSource::connectionState() const
+client::JobSource::ConnectionState EngineJobSource::connectionState() const
 {
     return d->started && d->engine ? ConnectionState::Connected : ConnectionState::Offline;
 }
@@ -83,7 +87,7 @@ void EngineJobSource::stop()
     emit connectionStateChanged();
 }
 
-QString EngineJobSource::submit(const jobs::JobSubmission &submission)
+QString EngineJobSource::submit(const client::JobSubmission &submission)
 {
     const QString token = QUuid::createUuid().toString(QUuid::WithoutBraces);
     if (!d->engine) {
@@ -93,8 +97,8 @@ QString EngineJobSource::submit(const jobs::JobSubmission &submission)
             this, [this, token, error] { emit submitFailed(token, error); }, Qt::QueuedConnection);
         return token;
     }
-    const SubmitResult result = d->engine->submit(submission.kind, submission.inputPath, submission.params,
-                                                  submission.priority, submission.outputDir);
+    const engine::SubmitResult result = d->engine->submit(submission.kind, submission.inputPath, submission.params,
+                                                          submission.priority, submission.outputDir);
     if (result.error) {
         const jobs::Error error = *result.error;
         QMetaObject::invokeMethod(
@@ -161,4 +165,4 @@ void EngineJobSource::fetchOutput(const QString &jobId, const QString &outputNam
         {QString(media::errors::FileNotFound), tr("Job %1 has no output named %2.").arg(jobId, outputName)});
 }
 
-} // namespace clipdeck::engine
+} // namespace clipdeck::client

@@ -3,13 +3,14 @@
 
 #include "fakejobsource.h"
 
-#include "jobs/jobmodel.h"
+#include "client/jobmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QTest>
 
 using namespace clipdeck::jobs;
+using namespace clipdeck::client;
 using namespace Qt::StringLiterals;
 
 namespace {

@@ -20,7 +20,7 @@
 
 #include <memory>
 
-namespace clipdeck::jobs {
+namespace clipdeck::client {
 
 class JobSource;
 
@@ -83,14 +83,14 @@ public:
 
     // What the source signals call; public for tests and benchmarks. Returns whether anything
     // changed (false for a snapshot whose seq is not above the row's).
-    bool apply(JobSource *source, const Job &snapshot);
+    bool apply(JobSource *source, const jobs::Job &snapshot);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
     // The newest snapshot of a row; nullptr when there is no such row.
-    const Job *job(int row) const;
+    const jobs::Job *job(int row) const;
     int rowOf(const QString &key) const; // -1 when absent
     // What ClipNameRole and SourceNameRole's source are, without a QVariant (for proxies).
     QString clipName(int row) const;
@@ -137,4 +137,4 @@ private:
     std::unique_ptr<Private> d;
 };
 
-} // namespace clipdeck::jobs
+} // namespace clipdeck::client

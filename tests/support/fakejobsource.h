@@ -4,12 +4,12 @@
 // actions the model routes to it. The real sources have tests of their own.
 
 #include "jobs/job.h"
-#include "jobs/jobsource.h"
+#include "client/jobsource.h"
 
 #include <QAbstractItemModel>
 #include <QStringList>
 
-class FakeJobSource : public clipdeck::jobs::JobSource
+class FakeJobSource : public clipdeck::client::JobSource
 {
     Q_OBJECT
 
@@ -23,7 +23,7 @@ public:
     ConnectionState connectionState() const override { return ConnectionState::Connected; }
     void start() override { calls.append(QStringLiteral("start")); }
     void stop() override { calls.append(QStringLiteral("stop")); }
-    QString submit(const clipdeck::jobs::JobSubmission &s) override
+    QString submit(const clipdeck::client::JobSubmission &s) override
     {
         calls.append(QStringLiteral("submit ") + s.kind);
         return QStringLiteral("token");
