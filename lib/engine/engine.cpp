@@ -114,7 +114,7 @@ struct Entry
 
 struct Engine::Private
 {
-    enum class Persist { Now, Batched };
+    enum class Persist { Now, Batched, NewJob };
 
     Engine *q;
     EngineSettings settings;
@@ -178,6 +178,11 @@ struct Engine::Private
     // reservation (jobstore_p.h): when this one would be, the row is written first, reserving a
     // block ahead. After a crash the job goes on above the reservation (open()).
     //
+    // One exception: a new job's first event is written right after it is emitted. A crash in
+    // between loses a job that its submitter has not been told of (submit() has not returned),
+    // where the other order could leave a job that nobody can see: the server records the
+    // job's owner in another database as that first event goes out (server/eventbridge.cpp).
+    //
     // A slot may call back into the engine (cancel from a progress event, say) and so cause
     // another event while this one is still being delivered. That event waits in the outbox
     // until this one has reached every subscriber, so all of them see each job's events in seq
@@ -193,7 +198,7 @@ struct Engine::Private
             e.run->progressPending = false;
             e.run->progressTimer.stop();
         }
-        if (store) {
+        if (store && persist != Persist::NewJob) {
             if (persist == Persist::Now || job.seq > e.stored.seqReserved) {
                 write(e);
             } else {
@@ -211,6 +216,8 @@ struct Engine::Private
                 emit q->jobUpdated(outbox.takeFirst());
             emitting = false;
         }
+        if (Entry *after = find(snapshot.id); after && store && persist == Persist::NewJob)
+            write(*after);
         return snapshot;
     }
 
@@ -728,7 +735,7 @@ SubmitResult Engine::submit(const QString &kind, const QString &input, const QVa
     d->queue.push(id, priority, entry.stored.order, entry.pool);
     d->creationOrder.append(id);
     Entry &stored = d->entries.emplace(id, std::move(entry)).first->second;
-    const Job first = d->publish(stored, Private::Persist::Now);
+    const Job first = d->publish(stored, Private::Persist::NewJob);
     d->scheduleSoon();
     return {first, std::nullopt};
 }

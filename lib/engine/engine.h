@@ -17,8 +17,9 @@
 // job's whole life (retries included), across restarts. After a crash (the process killed, not
 // shut down) the job's next seq may jump ahead, by at most 64: never back, and never a seq that
 // an event before the crash may have had (docs/protocol.md, "Crashes"). State changes are
-// written to the database before they are emitted, so a crash never takes one back; progress is
-// written in batches (persistIntervalMs). State changes are emitted at once; progress at most
+// written to the database before they are emitted, so a crash never takes one back (a new job's
+// first event excepted: a crash right after it loses the job, whose submit() never returned);
+// progress is written in batches (persistIntervalMs). State changes are emitted at once; progress at most
 // once per progressIntervalMs, the latest report winning and none held back longer than the
 // interval. Every attempt ends with exactly one terminal event (complete, failed, canceled).
 // A slot may call the engine back (cancel from a progress event, say); the events that causes
