@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "engine/jobstore_p.h"
 #include "jobs/jobjson.h"
+#include "livepartial.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -12,10 +13,6 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 using namespace clipdeck;
 using namespace enginetesting;
@@ -474,10 +471,8 @@ private slots:
         const QString otherJobs = QStringLiteral(".another-clip.partial.mp4");
         for (const QString &name : {stale, staleOtherStem, live, otherJobs, QStringLiteral("notes.txt")})
             QVERIFY(make(name));
-        // A live writer, as the operations hold their partial files: locked.
-        const int liveFd = ::open(QFile::encodeName(QDir(out).filePath(live)).constData(), O_RDONLY | O_CLOEXEC);
-        QVERIFY(liveFd >= 0);
-        QCOMPARE(::flock(liveFd, LOCK_EX | LOCK_NB), 0);
+        fixtures::LivePartial writer(QDir(out).filePath(live)); // another job, still writing it
+        QVERIFY(writer.isHeld());
 
         Engine engine(settings(crashed));
         EventLog log(engine);
@@ -491,7 +486,7 @@ private slots:
         const Job done = *log.last(id);
         QCOMPARE(done.status, Status::Complete);
         QCOMPARE(QFileInfo(done.outputs.first().path).completeBaseName(), base); // not base-2
-        ::close(liveFd);
+        writer.release();
         QVERIFY(!engine.remove(id));
         QVERIFY(QFileInfo::exists(done.outputs.first().path)); // a removed job's outputs stay
         QVERIFY(!QFileInfo::exists(QDir(out).filePath(live))); // stale now: removed with the job
