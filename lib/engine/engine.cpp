@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QLoggingCategory>
 #include <QMimeDatabase>
 #include <QSet>
@@ -76,6 +77,19 @@ QDateTime utcNow()
     return QDateTime::currentDateTimeUtc();
 }
 
+// How far ahead of a running job's seq a write reserves (jobstore_p.h): progress events up to
+// this many past the last write emit without writing anything; the batch writes (every
+// persistIntervalMs, ~10 events at the default settings) move the reservation on. After a crash
+// the job's seq jumps by at most this much.
+constexpr qint64 SeqReserveBlock = 64;
+
+// The name an operation gives the job's outputs (clip.mp4, clip.contact.jpg ...): from the input.
+QString outputBaseName(const Job &job)
+{
+    const QString base = QFileInfo(job.input).completeBaseName();
+    return base.isEmpty() ? QStringLiteral("output") : base;
+}
+
 // One attempt in progress: its worker thread and what the engine tracks about it.
 struct Run
 {
@@ -100,7 +114,7 @@ struct Entry
 
 struct Engine::Private
 {
-    enum class Persist { Now, Batched };
+    enum class Persist { Now, Batched, NewJob };
 
     Engine *q;
     EngineSettings settings;
@@ -156,8 +170,18 @@ struct Engine::Private
 
     // ---- events and persistence ------------------------------------------------------------
 
-    // Emits the entry's snapshot as the job's next event, then writes it down: at once for a
-    // state change, in the next batch for progress.
+    // Makes the entry's snapshot the job's next event: writes it down, then emits it.
+    //
+    // A state change is written before anyone hears of it, so a crash can never take back what
+    // a watcher was told (a job canceled, completed, retried). Progress is written in batches,
+    // so the file may be a few events behind; but no seq is emitted above the job's stored
+    // reservation (jobstore_p.h): when this one would be, the row is written first, reserving a
+    // block ahead. After a crash the job goes on above the reservation (open()).
+    //
+    // One exception: a new job's first event is written right after it is emitted. A crash in
+    // between loses a job that its submitter has not been told of (submit() has not returned),
+    // where the other order could leave a job that nobody can see: the server records the
+    // job's owner in another database as that first event goes out (server/eventbridge.cpp).
     //
     // A slot may call back into the engine (cancel from a progress event, say) and so cause
     // another event while this one is still being delivered. That event waits in the outbox
@@ -174,8 +198,17 @@ struct Engine::Private
             e.run->progressPending = false;
             e.run->progressTimer.stop();
         }
+        if (store && persist != Persist::NewJob) {
+            if (persist == Persist::Now || job.seq > e.stored.seqReserved) {
+                write(e);
+            } else {
+                dirty.insert(job.id);
+                if (!persistTimer.isActive())
+                    persistTimer.start(settings.persistIntervalMs);
+            }
+        }
+
         const Job snapshot = job;
-        const QString id = job.id;
         outbox.append(snapshot);
         if (!emitting) {
             emitting = true;
@@ -183,20 +216,24 @@ struct Engine::Private
                 emit q->jobUpdated(outbox.takeFirst());
             emitting = false;
         }
-
-        // After the event, so that the write's time is never added to the event's latency.
-        if (Entry *after = find(id); after && store) {
-            if (persist == Persist::Now) {
-                dirty.remove(id);
-                if (!store->save(after->stored))
-                    qCWarning(lcEngine, "%s", qPrintable(store->errorString()));
-            } else {
-                dirty.insert(id);
-                if (!persistTimer.isActive())
-                    persistTimer.start(settings.persistIntervalMs);
-            }
-        }
+        if (Entry *after = find(snapshot.id); after && store && persist == Persist::NewJob)
+            write(*after);
         return snapshot;
+    }
+
+    // The reservation a write carries: while the job runs, room for the progress events until a
+    // later batch; otherwise none (what comes next is a state change, written before it is sent).
+    static void reserveSeqs(StoredJob &s)
+    {
+        s.seqReserved = s.job.status == Status::Running ? s.job.seq + SeqReserveBlock : s.job.seq;
+    }
+
+    void write(Entry &e)
+    {
+        reserveSeqs(e.stored);
+        dirty.remove(e.stored.job.id);
+        if (!store->save(e.stored))
+            qCWarning(lcEngine, "%s", qPrintable(store->errorString()));
     }
 
     void flushDirty()
@@ -206,12 +243,34 @@ struct Engine::Private
         QList<StoredJob> batch;
         batch.reserve(dirty.size());
         for (const QString &id : std::as_const(dirty)) {
-            if (const Entry *e = find(id))
+            if (Entry *e = find(id)) {
+                reserveSeqs(e->stored);
                 batch.append(e->stored);
+            }
         }
         dirty.clear();
         if (!store->save(batch))
             qCWarning(lcEngine, "%s", qPrintable(store->errorString()));
+    }
+
+    // Removes what attempts of these jobs that died with their process left half-written in
+    // their output folders (media::removeStalePartials: a partial file still being written, by
+    // another job or process, stays).
+    void removeStalePartials(const QList<const StoredJob *> &stored)
+    {
+        QHash<QString, QStringList> basesByDir;
+        for (const StoredJob *s : stored) {
+            QStringList &bases = basesByDir[s->outputDir];
+            const QString base = outputBaseName(s->job);
+            if (!bases.contains(base))
+                bases.append(base);
+        }
+        for (auto it = basesByDir.cbegin(); it != basesByDir.cend(); ++it) {
+            if (!QFileInfo(it.key()).isDir())
+                continue;
+            for (const QString &path : media::removeStalePartials(it.key(), it.value()))
+                qCInfo(lcEngine, "removed %s, left by an interrupted job", qPrintable(path));
+        }
     }
 
     // Copies the run's latest progress into the snapshot. Returns whether anything visible
@@ -318,9 +377,7 @@ struct Engine::Private
         media::Request request;
         request.inputPath = QFileInfo(job.input).absoluteFilePath();
         request.outputDir = outputDir;
-        request.baseName = QFileInfo(job.input).completeBaseName();
-        if (request.baseName.isEmpty())
-            request.baseName = QStringLiteral("output");
+        request.baseName = outputBaseName(job);
         request.params = job.params;
 
         std::promise<void> finished;
@@ -527,6 +584,23 @@ bool Engine::open()
                      [](const StoredJob &a, const StoredJob &b) { return a.job.createdAt < b.job.createdAt; });
     for (StoredJob &s : loaded) {
         d->nextOrder = std::max(d->nextOrder, s.order + 1);
+        // Watchers may have seen seqs up to the reservation, past the stored snapshot's: go on
+        // above it (jobstore_p.h). A row written before reservations existed has none; had its
+        // job been running, its progress was written in batches then too, a block at the most
+        // behind at the default settings.
+        const bool wasRunning =
+            s.job.status == Status::Running || (s.job.status == Status::Paused && s.job.startedAt.isValid());
+        const qint64 reserved = s.seqReserved > 0 ? s.seqReserved : s.job.seq + (wasRunning ? SeqReserveBlock : 0);
+        if (reserved > s.job.seq) {
+            s.job.seq = reserved;
+            if (!wasRunning && d->store) {
+                // Nothing else will write it before its next event: write the snapshot the
+                // engine now hands out.
+                s.seqReserved = reserved;
+                if (!d->store->save(s))
+                    qCWarning(lcEngine, "%s", qPrintable(d->store->errorString()));
+            }
+        }
         const media::OperationSpec *spec = d->findSpec(s.job.kind);
         const QString id = s.job.id;
         Entry entry;
@@ -550,6 +624,15 @@ bool Engine::open()
             d->queue.push(id, job.priority, e->stored.order, e->pool);
         }
     }
+    // Before anything runs: the attempts that died with a process (now, or earlier without
+    // their files going: an operation that outlived a shutdown) may have left partial files.
+    QList<const StoredJob *> interrupted;
+    for (const auto &[id, e] : d->entries) {
+        const Job &job = e.stored.job;
+        if (job.status == Status::Failed && job.error && job.error->code == jobs::errors::Interrupted)
+            interrupted.append(&e.stored);
+    }
+    d->removeStalePartials(interrupted);
     d->scheduleSoon();
     return true;
 }
@@ -652,7 +735,7 @@ SubmitResult Engine::submit(const QString &kind, const QString &input, const QVa
     d->queue.push(id, priority, entry.stored.order, entry.pool);
     d->creationOrder.append(id);
     Entry &stored = d->entries.emplace(id, std::move(entry)).first->second;
-    const Job first = d->publish(stored, Private::Persist::Now);
+    const Job first = d->publish(stored, Private::Persist::NewJob);
     d->scheduleSoon();
     return {first, std::nullopt};
 }
@@ -731,6 +814,9 @@ std::optional<jobs::Error> Engine::retry(const QString &id)
     Job &job = e->stored.job;
     if (d->shutDown || e->run || (job.status != Status::Failed && job.status != Status::Canceled))
         return d->stateError(job, QStringLiteral("retry"));
+    // Whatever an earlier attempt left half-written goes, so that this one gets the job's names
+    // (a name some other file has taken meanwhile is never overwritten: docs/protocol.md).
+    d->removeStalePartials({&e->stored});
     ++job.attempt;
     job.status = Status::Pending;
     job.progress = 0;
@@ -755,6 +841,7 @@ std::optional<jobs::Error> Engine::remove(const QString &id)
         return makeError(jobs::errors::NotFound, QStringLiteral("There is no job %1.").arg(id));
     if (!e->stored.job.isTerminal() || e->run)
         return d->stateError(e->stored.job, QStringLiteral("remove"));
+    d->removeStalePartials({&e->stored}); // its complete outputs stay; nothing half-written does
     d->entries.erase(id);
     d->creationOrder.removeOne(id);
     d->dirty.remove(id);

@@ -14,7 +14,12 @@
 // before reading the snapshot, dedupe by seq".
 //
 // Events. For every job, each emitted snapshot has seq one above the previous one, for the
-// job's whole life (retries included). State changes are emitted at once; progress at most
+// job's whole life (retries included), across restarts. After a crash (the process killed, not
+// shut down) the job's next seq may jump ahead, by at most 64: never back, and never a seq that
+// an event before the crash may have had (docs/protocol.md, "Crashes"). State changes are
+// written to the database before they are emitted, so a crash never takes one back (a new job's
+// first event excepted: a crash right after it loses the job, whose submit() never returned);
+// progress is written in batches (persistIntervalMs). State changes are emitted at once; progress at most
 // once per progressIntervalMs, the latest report winning and none held back longer than the
 // interval. Every attempt ends with exactly one terminal event (complete, failed, canceled).
 // A slot may call the engine back (cancel from a progress event, say); the events that causes
@@ -74,8 +79,10 @@ public:
     // Opens the database, brings back the queue and history, and starts what is pending. A job
     // that was running (or paused mid-run) when the process stopped comes back failed with code
     // "interrupted" and can be retried; pending and held (paused before they ran) jobs stay
-    // queued. Returns false, with errorString(), when the database cannot be used. Connect to
-    // jobUpdated before opening to see the recovery events.
+    // queued. The partial files interrupted attempts left in their output folders are removed
+    // (media::removeStalePartials), so a retry gets the job's names. Returns false, with
+    // errorString(), when the database cannot be used. Connect to jobUpdated before opening to
+    // see the recovery events.
     bool open();
     bool isOpen() const;
     QString errorString() const;
@@ -106,10 +113,12 @@ public:
     std::optional<jobs::Error> pause(const QString &id);
     std::optional<jobs::Error> resume(const QString &id);
     // Failed or canceled: the same job runs again as a new attempt (attempt + 1, error and
-    // outputs cleared, seq going on), queued behind jobs of its priority.
+    // outputs cleared, seq going on), queued behind jobs of its priority. Its outputs get the
+    // first free names, as the first attempt's did: the same ones unless a file took one
+    // meanwhile (never replaced: the attempt takes the next stem, clip-2.*).
     std::optional<jobs::Error> retry(const QString &id);
     // Finished (complete, failed, canceled): forgotten, from memory and the database. Its output
-    // files stay where they are.
+    // files stay where they are; partial files an interrupted attempt left do not.
     std::optional<jobs::Error> remove(const QString &id);
 
     // The latest emitted snapshot: exactly what the last jobUpdated for it carried.

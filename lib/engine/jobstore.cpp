@@ -32,7 +32,18 @@ bool createVersion1(QSqlDatabase &db, QString *error)
     return true;
 }
 
-constexpr std::array<Migration, JobStore::SchemaVersion> migrations{createVersion1};
+// Version 2: the seq reservation (jobstore_p.h). Rows from before it have none (0).
+bool addSeqReservation(QSqlDatabase &db, QString *error)
+{
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("ALTER TABLE jobs ADD COLUMN seq_reserved INTEGER NOT NULL DEFAULT 0"))) {
+        *error = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+constexpr std::array<Migration, JobStore::SchemaVersion> migrations{createVersion1, addSeqReservation};
 
 } // namespace
 
@@ -150,7 +161,8 @@ QList<StoredJob> JobStore::load(QStringList *warnings)
     QList<StoredJob> result;
     QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
     q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT id, queue_order, output_dir, snapshot FROM jobs ORDER BY queue_order"))) {
+    if (!q.exec(QStringLiteral(
+            "SELECT id, queue_order, output_dir, snapshot, seq_reserved FROM jobs ORDER BY queue_order"))) {
         fail(QStringLiteral("cannot read the jobs"), q.lastError().text());
         if (warnings)
             warnings->append(m_error);
@@ -166,7 +178,8 @@ QList<StoredJob> JobStore::load(QStringList *warnings)
                         .arg(id, decoded.job ? QStringLiteral("its snapshot has another id") : decoded.error));
             continue;
         }
-        result.append(StoredJob{std::move(*decoded.job), q.value(2).toString(), q.value(1).toULongLong()});
+        result.append(StoredJob{std::move(*decoded.job), q.value(2).toString(), q.value(1).toULongLong(),
+                                q.value(4).toLongLong()});
     }
     return result;
 }
@@ -175,8 +188,8 @@ bool JobStore::writeRow(const StoredJob &job)
 {
     if (!m_upsert) {
         m_upsert = std::make_unique<QSqlQuery>(QSqlDatabase::database(m_connectionName, false));
-        if (!m_upsert->prepare(QStringLiteral(
-                "INSERT OR REPLACE INTO jobs (id, queue_order, output_dir, snapshot) VALUES (?, ?, ?, ?)"))) {
+        if (!m_upsert->prepare(QStringLiteral("INSERT OR REPLACE INTO jobs (id, queue_order, output_dir, snapshot, "
+                                              "seq_reserved) VALUES (?, ?, ?, ?, ?)"))) {
             const QString detail = m_upsert->lastError().text();
             m_upsert.reset();
             return fail(QStringLiteral("cannot prepare the job update"), detail);
@@ -187,6 +200,7 @@ bool JobStore::writeRow(const StoredJob &job)
     q.bindValue(1, qint64(job.order));
     q.bindValue(2, job.outputDir);
     q.bindValue(3, QString::fromUtf8(jobs::encodeJob(job.job)));
+    q.bindValue(4, job.seqReserved);
     const bool ok = q.exec();
     q.finish();
     if (!ok)

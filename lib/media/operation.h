@@ -34,6 +34,7 @@ inline constexpr QLatin1String InvalidDimensions{"invalid_dimensions"};
 inline constexpr QLatin1String InvalidParams{"invalid_params"};
 inline constexpr QLatin1String UnknownPreset{"unknown_preset"};
 inline constexpr QLatin1String OutputUnwritable{"output_unwritable"};
+inline constexpr QLatin1String OutputExists{"output_exists"}; // a file took the output's name while it was written
 inline constexpr QLatin1String DiskFull{"disk_full"};
 inline constexpr QLatin1String EncoderFailed{"encoder_failed"};
 inline constexpr QLatin1String Canceled{"canceled"};
@@ -87,6 +88,17 @@ struct OperationSpec
     std::optional<Error> (*validate)(const QVariantMap &params) = nullptr;
     Result (*run)(const Request &request, Control &control) = nullptr;
 };
+
+// Partial outputs. An operation writes each output under a temporary name in its folder,
+// `.<name>.partial.<ext>` (".clip.partial.mp4", ".clip.contact.partial.jpg"), locked while its
+// writer runs, and renames it into place when it is complete. A process killed mid-operation
+// leaves its partial files behind, unlocked: they are stale and hold no name (a later operation
+// that wants the name removes the stale file and takes it).
+//
+// Removes the stale partial files of outputs named from any of baseNames (Request::baseName) in
+// dir, under any of their stems (clip.*, clip-2.*, ...); returns the paths removed. Partial files
+// whose writer is alive, in this process or another, are left alone; so is every complete file.
+QStringList removeStalePartials(const QString &dir, const QStringList &baseNames);
 
 // Every operation media offers; findOperation returns nullptr for an unknown kind.
 const QList<OperationSpec> &operations();

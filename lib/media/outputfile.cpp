@@ -3,12 +3,19 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QStringList>
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <mutex>
 
 namespace clipdeck::media {
 
@@ -44,7 +51,110 @@ Error noFreeName(const QString &base, const QString &dir)
     return Error{errors::OutputUnwritable, QStringLiteral("No free output name for %1 in %2.").arg(base, dir)};
 }
 
+// Each partial file keeps a descriptor (its lock) until commit: a scene list with a thousand
+// pictures holds a thousand. Processes start with a soft limit of 1024 and a far higher hard
+// one; raise the soft limit to it once, as servers do.
+void raiseDescriptorLimit()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        rlimit limit{};
+        if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+            limit.rlim_cur = limit.rlim_max;
+            ::setrlimit(RLIMIT_NOFILE, &limit);
+        }
+    });
+}
+
+// Whether `path` still names the file open as `fd`.
+bool namesFile(const QByteArray &path, int fd)
+{
+    struct stat open = {}, named = {};
+    return ::fstat(fd, &open) == 0 && ::lstat(path.constData(), &named) == 0 && open.st_dev == named.st_dev
+           && open.st_ino == named.st_ino;
+}
+
+enum class Partial {
+    Live,    // its writer holds the lock (or it is not ours to judge: unreadable, a link)
+    Removed, // it was stale, and is gone now
+    Changed, // gone or replaced while we looked: look again
+};
+
+// Removes the partial file at path if it is stale. The lock is taken before the unlink, and the
+// name checked to still be the locked file: a writer that reserves the name at the same moment
+// either has its lock first (the file is live) or finds its file gone and reserves again.
+Partial removeIfStale(const QString &path)
+{
+    const QByteArray native = QFile::encodeName(path);
+    const int fd = ::open(native.constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT ? Partial::Changed : Partial::Live;
+    Partial result = Partial::Live;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        if (!namesFile(native, fd))
+            result = Partial::Changed;
+        else if (::unlink(native.constData()) == 0)
+            result = Partial::Removed;
+    }
+    ::close(fd);
+    return result;
+}
+
+// rename(2) that never replaces: the final name was free when it was reserved, but a file may
+// have appeared under it since (the user's own, say), and that file must not be lost. errno is
+// EEXIST when it is there.
+int renameNoReplace(const QByteArray &from, const QByteArray &to)
+{
+#ifdef RENAME_NOREPLACE
+    if (::renameat2(AT_FDCWD, from.constData(), AT_FDCWD, to.constData(), RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+#endif
+    // A file system without it: link(2) refuses an existing name just as atomically.
+    if (::link(from.constData(), to.constData()) == 0) {
+        ::unlink(from.constData());
+        return 0;
+    }
+    if (errno == EEXIST)
+        return -1;
+    // Nor hard links (FAT, say): look, then rename; only a file made in between is replaced.
+    struct stat existing = {};
+    if (::lstat(to.constData(), &existing) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return ::rename(from.constData(), to.constData());
+}
+
+// The partial files of outputs named from base: `.<base>[-<n>]<suffix without extension>.partial.<ext>`.
+QRegularExpression partialNamePattern(const QString &base)
+{
+    return QRegularExpression(
+        QStringLiteral("^\\.%1(-[0-9]+)?\\.(.*\\.)?partial\\.[^.]+$").arg(QRegularExpression::escape(base)));
+}
+
 } // namespace
+
+QStringList removeStalePartials(const QString &dir, const QStringList &baseNames)
+{
+    QStringList removed;
+    QList<QRegularExpression> patterns;
+    for (const QString &base : baseNames)
+        patterns.append(partialNamePattern(safeBaseName(base)));
+    const QDir folder(dir);
+    const QStringList names = folder.entryList(QDir::Files | QDir::Hidden | QDir::System, QDir::Name);
+    for (const QString &name : names) {
+        if (!name.contains(QLatin1StringView(".partial."))
+            || std::none_of(patterns.cbegin(), patterns.cend(),
+                            [&](const QRegularExpression &p) { return p.match(name).hasMatch(); }))
+            continue;
+        const QString path = folder.absoluteFilePath(name);
+        if (removeIfStale(path) == Partial::Removed)
+            removed.append(path);
+    }
+    return removed;
+}
 
 ff::Expected<std::optional<OutputFile>> OutputFile::tryReserve(const QString &dir, const QString &stem,
                                                                const QString &suffix)
@@ -55,17 +165,32 @@ ff::Expected<std::optional<OutputFile>> OutputFile::tryReserve(const QString &di
     const QString extension = QFileInfo(finalPath).suffix();
     const QString tempPath = QDir(dir).absoluteFilePath(
         QStringLiteral(".%1%2.partial.%3").arg(stem, suffix.chopped(extension.size() + 1), extension));
-    const int fd = ::open(QFile::encodeName(tempPath).constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return std::optional<OutputFile>(); // another job holds this name
-        return ff::writeError(AVERROR(errno), QStringLiteral("the output folder %1").arg(dir));
+    const QByteArray native = QFile::encodeName(tempPath);
+    raiseDescriptorLimit();
+    // Each round that does not settle lost a race over a stale file of this name; a few are
+    // plenty, and after them the name counts as taken.
+    for (int round = 0; round < 4; ++round) {
+        const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            if (errno != EEXIST)
+                return ff::writeError(AVERROR(errno), QStringLiteral("the output folder %1").arg(dir));
+            if (removeIfStale(tempPath) == Partial::Live)
+                return std::optional<OutputFile>(); // another job holds this name
+            continue;                               // a dead writer's file, gone now: take the name
+        }
+        // Until the lock is ours someone clearing stale files may take this one for dead: then
+        // it is gone or going, and we start again.
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || !namesFile(native, fd)) {
+            ::close(fd);
+            continue;
+        }
+        OutputFile file;
+        file.m_temporary = tempPath;
+        file.m_final = finalPath;
+        file.m_lock = fd;
+        return std::optional<OutputFile>(std::move(file));
     }
-    ::close(fd);
-    OutputFile file;
-    file.m_temporary = tempPath;
-    file.m_final = finalPath;
-    return std::optional<OutputFile>(std::move(file));
+    return std::optional<OutputFile>();
 }
 
 ff::Expected<OutputFile> OutputFile::reserve(const QString &dir, const QString &baseName, const QString &suffix)
@@ -136,6 +261,9 @@ std::optional<Error> OutputSet::moveToNextStem()
                 != 0)
                 return ff::writeError(AVERROR(errno), QStringLiteral("the output folder %1").arg(m_dir));
             old.m_temporary.clear(); // nothing left there to remove
+            // The name now holds the old file, locked by the old descriptor: keep that one (the
+            // fresh reservation's file is gone, and its descriptor is dropped with `old`).
+            std::swap(old.m_lock, moved[i].m_lock);
             old = std::move(moved[i]);
         }
         m_number = n;
@@ -163,16 +291,16 @@ ff::Expected<QList<Output>> OutputSet::commit()
 
 OutputFile::OutputFile(OutputFile &&other) noexcept
     : m_temporary(std::exchange(other.m_temporary, {})), m_final(std::exchange(other.m_final, {})),
-      m_committed(std::exchange(other.m_committed, false))
+      m_lock(std::exchange(other.m_lock, -1)), m_committed(std::exchange(other.m_committed, false))
 { }
 
 OutputFile &OutputFile::operator=(OutputFile &&other) noexcept
 {
     if (this != &other) {
-        if (!m_committed && !m_temporary.isEmpty())
-            QFile::remove(m_temporary);
+        release();
         m_temporary = std::exchange(other.m_temporary, {});
         m_final = std::exchange(other.m_final, {});
+        m_lock = std::exchange(other.m_lock, -1);
         m_committed = std::exchange(other.m_committed, false);
     }
     return *this;
@@ -180,16 +308,35 @@ OutputFile &OutputFile::operator=(OutputFile &&other) noexcept
 
 OutputFile::~OutputFile()
 {
+    release();
+}
+
+void OutputFile::release()
+{
+    // Removed before the lock goes, so that it is never there unlocked.
     if (!m_committed && !m_temporary.isEmpty())
         QFile::remove(m_temporary);
+    if (m_lock >= 0)
+        ::close(m_lock);
+    m_lock = -1;
 }
 
 std::optional<Error> OutputFile::commit()
 {
-    // rename(2), not QFile::rename: atomic, and the final name was checked free at reservation.
-    if (::rename(QFile::encodeName(m_temporary).constData(), QFile::encodeName(m_final).constData()) != 0)
+    // Atomic, and never over a file that appeared under the final name while the job ran.
+    if (renameNoReplace(QFile::encodeName(m_temporary), QFile::encodeName(m_final)) != 0) {
+        if (errno == EEXIST) {
+            return Error{errors::OutputExists,
+                         QStringLiteral("A file named %1 appeared in the output folder while the job ran; it was left "
+                                        "as it is. Run the job again to write its output under another name.")
+                             .arg(QFileInfo(m_final).fileName())};
+        }
         return ff::writeError(AVERROR(errno), m_final);
+    }
     m_committed = true;
+    if (m_lock >= 0)
+        ::close(m_lock); // the partial name is gone: nothing left to hold
+    m_lock = -1;
     return std::nullopt;
 }
 

@@ -3,6 +3,13 @@
 // Internal to lib/media. A file an operation produces is written under a temporary name in its
 // destination folder and renamed into place only on success: failure and cancel leave nothing
 // behind, and nothing existing is ever overwritten.
+//
+// The temporary ("partial") file is also what holds the final name against other jobs, here and
+// in other processes: it is created exclusively, and locked (flock) for as long as its writer
+// owns it. A process that dies (kill -9, a crash, a power cut) cannot remove its partial files,
+// but the kernel drops its locks: an unlocked partial file is stale. A stale partial holds no
+// name (the next reservation of it removes it and takes the name) and removeStalePartials
+// (operation.h) clears them away. One descriptor per partial file stays open until commit.
 
 #include "media/ffmpeg_p.h"
 
@@ -39,11 +46,14 @@ public:
 private:
     friend class OutputSet;
     OutputFile() = default;
-    // Reserves exactly `dir/stem + suffix`: nullopt when that name exists or another job holds it.
+    // Reserves exactly `dir/stem + suffix`: nullopt when that name exists or another live job
+    // holds it. A stale partial file of that name is removed and the name taken.
     static ff::Expected<std::optional<OutputFile>> tryReserve(const QString &dir, const QString &stem,
                                                               const QString &suffix);
+    void release(); // removes the temporary file (unless committed) and drops the lock
     QString m_temporary;
     QString m_final;
+    int m_lock = -1; // open on the temporary file, holding its flock while it is ours
     bool m_committed = false;
 };
 

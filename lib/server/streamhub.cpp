@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QRandomGenerator>
 
 #include <algorithm>
 #include <limits>
@@ -82,8 +83,12 @@ StreamHub::StreamHub(HubSettings settings, QObject *parent)
     : QObject(parent), m_settings(settings), m_deadlines(tickMs(settings))
 {
     // The epoch tells this process's cursors from an earlier one's: after a restart the old
-    // history is gone, and a client presenting an old cursor gets fresh snapshots.
-    m_epoch = QByteArray::number(QDateTime::currentMSecsSinceEpoch(), 36);
+    // history is gone, and a client presenting an old cursor gets fresh snapshots. The start
+    // time alone is not enough: two processes started in the same millisecond (a supervisor
+    // restarting a crashed server at once, two nodes, a clock stepped back) would share it, and
+    // one's cursors would replay the other's unrelated history. So random bits follow it.
+    m_epoch = QByteArray::number(QDateTime::currentMSecsSinceEpoch(), 36)
+              + QByteArray::number(QRandomGenerator::system()->generate64() | (quint64(1) << 63), 36);
     m_clockStart = monotonicMs();
     m_sweep.setInterval(int(m_deadlines.granularity()));
     connect(&m_sweep, &QTimer::timeout, this, [this] { sweep(); });

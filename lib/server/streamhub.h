@@ -8,7 +8,7 @@
 //  - a job stream (GET /api/jobs/{id}/stream): event id = the job's seq; replay from the job's
 //    history; ends after the terminal event;
 //  - a user stream (GET /api/events): all of one user's jobs; event id = a server-wide cursor
-//    "<epoch>-<counter>" (epoch: this process's start); replay from the user's history; never
+//    "<epoch>-<counter>" (epoch: this process's own, never another's); replay from the user's history; never
 //    ends by itself.
 //
 // Fan-out is cheap: each event is encoded once per kind of stream (the job stream's bytes with

@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "jobs/job.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSignalSpy>
@@ -404,6 +405,38 @@ private slots:
         // The files stay.
         for (const auto &o : last.outputs)
             QVERIFY(QFileInfo::exists(o.path));
+    }
+
+    // The job's names are the first free ones when it starts; a file that takes one while the job
+    // runs (the user's) is never replaced: the job fails saying so, and its retry writes under
+    // the next free name.
+    void outputNameTakenWhileRunning()
+    {
+        Engine engine(settings());
+        EventLog log(engine);
+        QVERIFY(engine.open());
+        const QString input = fixtures::basicClip(30);
+        const QString dir = outDir(QStringLiteral("taken"));
+        const QString id = engine.submit(QStringLiteral("transcode"), input, {}, 0, dir).job.value().id;
+        QTRY_VERIFY_WITH_TIMEOUT(log.last(id)->progress > 0, JobTimeoutMs);
+        const QString base = QFileInfo(input).completeBaseName();
+        const QString theirs = QDir(dir).filePath(base + QStringLiteral(".mp4"));
+        {
+            QFile f(theirs);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("the user's own");
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(log.isTerminal(id), JobTimeoutMs);
+        QCOMPARE(log.last(id)->status, Status::Failed);
+        QCOMPARE(log.last(id)->error->code, QStringLiteral("output_exists"));
+        QCOMPARE(filesIn(dir), QStringList{base + QStringLiteral(".mp4")});
+        QVERIFY(!engine.retry(id));
+        QTRY_VERIFY_WITH_TIMEOUT(log.isTerminal(id), JobTimeoutMs);
+        QCOMPARE(log.last(id)->status, Status::Complete);
+        QCOMPARE(log.last(id)->outputs.first().name, base + QStringLiteral("-2.mp4"));
+        QFile f(theirs);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("the user's own"));
     }
 
     void removeRefusesUnfinishedJobs()

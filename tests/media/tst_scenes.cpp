@@ -5,6 +5,7 @@
 #include "media/scenes.h"
 #include "media/videoreader_p.h"
 
+#include "livepartial.h"
 #include "mediafixtures.h"
 #include "scenefixtures.h"
 
@@ -19,6 +20,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <vector>
 
 using namespace clipdeck::media;
@@ -405,6 +407,10 @@ private slots:
         QVERIFY(existing.open(QIODevice::WriteOnly));
         existing.write("keep me");
         existing.close();
+        // Another job's partial file is held by its live writer.
+        std::optional<fixtures::LivePartial> writer;
+        if (taken.contains(QStringLiteral(".partial.")))
+            QVERIFY(writer.emplace(existing.fileName()).isHeld());
         const Result result = run(m_cuts.path);
         QVERIFY(!result.error);
         QVERIFY(result.outputs.size() >= 4);

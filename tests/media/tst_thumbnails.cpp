@@ -2,6 +2,7 @@
 // decoded again with FFmpeg to check its size and content.
 
 #include "media/thumbnails.h"
+#include "livepartial.h"
 #include "mediafixtures.h"
 
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" {
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <vector>
 
 using namespace clipdeck::media;
@@ -441,6 +443,10 @@ private slots:
         QVERIFY(existing.open(QIODevice::WriteOnly));
         existing.write("keep me");
         existing.close();
+        // Another job's partial file is held by its live writer.
+        std::optional<fixtures::LivePartial> writer;
+        if (taken.contains(QStringLiteral(".partial.")))
+            QVERIFY(writer.emplace(existing.fileName()).isHeld());
         const Result r = run(fixtures::basicClip(4.0), dir.path(), {});
         QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
         QCOMPARE(r.outputs.size(), 10); // 8 thumbnails, sheet, poster

@@ -8,6 +8,7 @@
 #include "sse/encoder.h"
 #include "sse/parser.h"
 
+#include <QSet>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -180,6 +181,7 @@ private slots:
     void terminalEndsJobStreams();
     void userStreamCursor();
     void userStreamFreshSnapshots();
+    void epochsNeverRepeat();
     void historyBudget();
     void streamsPerUser();
     void slowClientDropped();
@@ -372,6 +374,20 @@ void tst_StreamHub::userStreamFreshSnapshots()
     Client nonsense(h.server.serverPort(), "/user/alice?last=" + h.hub.epoch() + "-99999");
     QVERIFY(nonsense.waitEvents(3));
     QCOMPARE(h.snapshotReads, 4);
+}
+
+// A cursor of one process must never resume in another (a restart, a second node): the hub
+// replays from the counter alone once the epoch matches. Hubs made in the same millisecond
+// (most of these) still get epochs of their own.
+void tst_StreamHub::epochsNeverRepeat()
+{
+    QSet<QByteArray> epochs;
+    for (int i = 0; i < 200; ++i) {
+        StreamHub hub(quiet());
+        QVERIFY(!hub.epoch().contains('-') && !hub.epoch().contains('.'));
+        epochs.insert(hub.epoch());
+    }
+    QCOMPARE(epochs.size(), 200);
 }
 
 void tst_StreamHub::historyBudget()
