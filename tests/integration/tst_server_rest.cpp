@@ -322,6 +322,15 @@ void tst_ServerRest::uploadNameNeverAPath()
     const QString dotted = upload(carol, m_clip, "...hidden.mp4");
     QVERIFY(!dotted.isEmpty());
     QVERIFY(mediaFiles().contains(dotted + QStringLiteral("/hidden.mp4"))); // never a hidden file
+    // Nothing left of the name: "media", as docs/protocol.md says (it once was "__").
+    const QString dots = upload(carol, m_clip, "...");
+    QVERIFY(!dots.isEmpty());
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media/") + dots), carol.token)
+                 .json()
+                 .value(QStringLiteral("name"))
+                 .toString(),
+             QStringLiteral("..."));
+    QVERIFY2(mediaFiles().contains(dots + QStringLiteral("/media")), qPrintable(mediaFiles().join(u", ")));
 }
 
 void tst_ServerRest::submitRunDownload()
