@@ -88,6 +88,12 @@ struct OperationSpec
     Result (*run)(const Request &request, Control &control) = nullptr;
 };
 
+// Parameters are typed as in JSON (params_p.h): a number is a number, a flag true or false. Text
+// given for a parameter (the CLI's --param k=v) is typed by this one rule: a JSON number, true,
+// false, or a string in double quotes is that value; any other text is the string as written
+// ("count=8" is the number 8, "preset=web-h264" the string, "format=\"8\"" the string "8").
+QVariant paramFromText(const QString &text);
+
 // Every operation media offers; findOperation returns nullptr for an unknown kind.
 const QList<OperationSpec> &operations();
 const OperationSpec *findOperation(QStringView kind);

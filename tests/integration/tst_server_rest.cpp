@@ -592,14 +592,33 @@ void tst_ServerRest::submitValidation()
          "unknown_preset"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":0}}", 422, "invalid_params"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"bogus\":1}}", 422, "invalid_params"},
+        // Parameters are typed: a number is a JSON number, a flag true or false.
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":\"8\"}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":true}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"sheet\":\"no\"}}", 422,
+         "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"sheet\":0}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"format\":1}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":[8]}}", 422, "invalid_params"},
+        {"{\"kind\":\"transcode\",\"mediaId\":\"" + media + "\",\"params\":{\"in\":true}}", 422, "invalid_params"},
+        // A key given twice is refused, not decided by whichever came last.
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":2,\"count\":8}}", 422,
+         "invalid_params"},
+        {"{\"kind\":\"probe\",\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\"}", 400, "invalid_request"},
         {"{\"kind\":\"probe\",\"mediaId\":\"no-such-media\"}", 422, "unknown_media"},
     };
     for (const auto &c : cases) {
         const Reply r = m_http.postJson(url, alice.token, c.body);
-        QVERIFY2(r.status == c.status, c.body.constData());
+        QVERIFY2(r.status == c.status, (c.body + " -> " + r.body).constData());
         QVERIFY2(r.errorCode() == QLatin1StringView(c.code), (c.body + " -> " + r.body).constData());
-        QVERIFY(
-            !r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
+        const QString message = r.json().value(u"error"_s).toObject().value(u"message"_s).toString();
+        QVERIFY(!message.isEmpty());
+        // A refused parameter is named.
+        if (c.status == 422 && QByteArrayView(c.code) == "invalid_params") {
+            const QByteArray params = c.body.mid(c.body.indexOf("\"params\":{") + 10);
+            const QString name = QString::fromUtf8(params.mid(1, params.indexOf('"', 1) - 1));
+            QVERIFY2(message.contains(u'\'' + name + u'\''), qPrintable(message));
+        }
     }
     // A body over the JSON limit.
     const Reply big = m_http.postJson(url, alice.token, "{\"kind\":\"" + QByteArray(2 << 20, 'k') + "\"}");

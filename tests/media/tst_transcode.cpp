@@ -657,6 +657,15 @@ private slots:
             << invalid << QStringLiteral("audio-only");
         QTest::newRow("audio not a boolean")
             << QVariantMap{{QStringLiteral("audio"), QStringLiteral("maybe")}} << invalid << QStringLiteral("audio");
+        // Typed as in JSON: the right value of the wrong type is refused, naming the parameter.
+        QTest::newRow("audio as text") << QVariantMap{{QStringLiteral("audio"), QStringLiteral("false")}} << invalid
+                                       << QStringLiteral("'audio'");
+        QTest::newRow("width as text") << QVariantMap{{QStringLiteral("width"), QStringLiteral("320")}} << invalid
+                                       << QStringLiteral("'width'");
+        QTest::newRow("in as a flag") << QVariantMap{{QStringLiteral("in"), true}} << invalid << QStringLiteral("'in'");
+        QTest::newRow("negative in") << QVariantMap{{QStringLiteral("in"), -1}} << invalid << QStringLiteral("'in'");
+        QTest::newRow("preset as number")
+            << QVariantMap{{QStringLiteral("preset"), 720}} << invalid << QStringLiteral("'preset'");
     }
 
     void validation()
