@@ -58,6 +58,7 @@ int runRenderCommand(const QStringList &arguments)
         {QStringLiteral("events"), QStringLiteral("Write the job's event stream to stdout in SSE wire format, "
                                                   "as a Clipdeck server sends it.")},
     });
+    parser.addOptions(limitOptions());
     parser.addPositionalArgument(QStringLiteral("KIND"), QStringLiteral("What to do (see Kinds)."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The input media file."));
     const QString help = parser.helpText() + kindsHelp();
@@ -107,6 +108,11 @@ int runRenderCommand(const QStringList &arguments)
     // A one-off run keeps no history: nothing to share with, or disturb, a desktop app's queue.
     engine::EngineSettings settings;
     settings.databasePath.clear();
+    QString limitsError;
+    if (!readLimits(parser, &settings.limits, &limitsError)) {
+        QTextStream(stderr) << "clipdeck-cli render: " << limitsError << '\n';
+        return 2;
+    }
     settings.outputDir =
         QDir(parser.isSet(QStringLiteral("output")) ? parser.value(QStringLiteral("output")) : QDir::currentPath())
             .absolutePath();

@@ -322,6 +322,7 @@ struct Engine::Private
         if (request.baseName.isEmpty())
             request.baseName = QStringLiteral("output");
         request.params = job.params;
+        request.limits = settings.limits;
 
         std::promise<void> finished;
         run->done = finished.get_future();

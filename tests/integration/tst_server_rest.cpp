@@ -268,6 +268,25 @@ void tst_ServerRest::uploadErrors()
     QVERIFY2(message(r).contains(u"noise.mov"_s), r.body.constData());
     verifyNoServerPath(r.body);
 
+    // Over the media limits: refused by the upload's probe, from the header, before any decode.
+    QFile many(fixtures::manyStreamsClip(500));
+    QVERIFY(many.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, many.readAll(), {{"X-Filename", "many.mp4"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("too_many_streams"));
+    QVERIFY2(message(r).contains(u"many.mp4 has 500 streams"_s) && message(r).contains(u"--max-media-streams"_s),
+             r.body.constData());
+    verifyNoServerPath(r.body);
+    QFile huge(fixtures::hugePictureClip());
+    QVERIFY(huge.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, huge.readAll(), {{"X-Filename", "huge.h264"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("media_too_large"));
+    QVERIFY2(message(r).contains(u"huge.h264"_s) && message(r).contains(u"10000×10000"_s)
+                 && message(r).contains(u"--max-frame-pixels"_s),
+             r.body.constData());
+    verifyNoServerPath(r.body);
+
     // Nothing of any of them was kept.
     QCOMPARE(mediaFiles(), before);
     QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), alice.token)
