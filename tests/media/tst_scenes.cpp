@@ -355,7 +355,7 @@ private slots:
         QCOMPARE(std::get<std::unique_ptr<VideoReader>>(image)->height(), 90);
         clearOutputs();
 
-        result = run(m_cuts.path, {{QStringLiteral("thumbnails"), QStringLiteral("false")}});
+        result = run(m_cuts.path, {{QStringLiteral("thumbnails"), false}});
         QVERIFY(!result.error);
         QCOMPARE(result.outputs.size(), 1);
         for (const QJsonValue &s : scenesJson(result).value(QStringLiteral("scenes")).toArray())

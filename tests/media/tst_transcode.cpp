@@ -693,11 +693,13 @@ private slots:
                                    {QStringLiteral("quality"), 8},
                                    {QStringLiteral("in"), QStringLiteral("00:00:01.5")},
                                    {QStringLiteral("out"), QStringLiteral("2:00")},
-                                   {QStringLiteral("width"), QStringLiteral("1280")},
+                                   {QStringLiteral("width"), 1280},
                                    {QStringLiteral("fps"), 29.97},
-                                   {QStringLiteral("audio"), QStringLiteral("no")}})
+                                   {QStringLiteral("audio"), false}})
                 == std::nullopt);
         QVERIFY(validateProxy({{QStringLiteral("quality"), 30}}) == std::nullopt);
+        // Times take seconds as a number too.
+        QVERIFY(validateTranscode({{QStringLiteral("in"), 1.5}, {QStringLiteral("out"), 3}}) == std::nullopt);
     }
 };
 
