@@ -43,6 +43,7 @@ int runProbeCommand(const QStringList &arguments)
     parser.setApplicationDescription(QStringLiteral("Show what a media file contains."));
     parser.addHelpOption();
     parser.addOption({QStringLiteral("json"), QStringLiteral("Print the probe as JSON.")});
+    parser.addOptions(limitOptions());
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The media file."));
     if (!parser.parse(QStringList{QStringLiteral("clipdeck-cli probe")} + arguments)) {
         QTextStream(stderr) << "clipdeck-cli probe: " << parser.errorText() << '\n';
@@ -56,7 +57,13 @@ int runProbeCommand(const QStringList &arguments)
         QTextStream(stderr) << "clipdeck-cli probe: expected one FILE\n" << parser.helpText();
         return 2;
     }
-    const auto result = media::probe(parser.positionalArguments().first());
+    media::Limits limits;
+    QString limitsError;
+    if (!readLimits(parser, &limits, &limitsError)) {
+        QTextStream(stderr) << "clipdeck-cli probe: " << limitsError << '\n';
+        return 2;
+    }
+    const auto result = media::probe(parser.positionalArguments().first(), limits);
     if (const auto *error = std::get_if<media::Error>(&result)) {
         QTextStream(stderr) << "clipdeck-cli probe: " << error->message << " (" << error->code << ")\n";
         return 1;

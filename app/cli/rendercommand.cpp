@@ -51,11 +51,14 @@ int runRenderCommand(const QStringList &arguments)
         {QStringLiteral("out"), QStringLiteral("End at time T."), QStringLiteral("T")},
         {QStringLiteral("output"), QStringLiteral("Folder for the outputs (default: the current folder)."),
          QStringLiteral("DIR")},
-        {QStringLiteral("param"), QStringLiteral("A parameter of the kind, repeatable (e.g. count=8)."),
+        {QStringLiteral("param"),
+         QStringLiteral("A parameter of the kind, repeatable (e.g. count=8). v is typed as in JSON: a number, "
+                        "true or false, or \"text\"; other text is a string as written."),
          QStringLiteral("k=v")},
         {QStringLiteral("events"), QStringLiteral("Write the job's event stream to stdout in SSE wire format, "
                                                   "as a Clipdeck server sends it.")},
     });
+    parser.addOptions(limitOptions());
     parser.addPositionalArgument(QStringLiteral("KIND"), QStringLiteral("What to do (see Kinds)."));
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The input media file."));
     const QString help = parser.helpText() + kindsHelp();
@@ -75,23 +78,41 @@ int runRenderCommand(const QStringList &arguments)
     const QString input = QFileInfo(parser.positionalArguments().at(1)).absoluteFilePath();
 
     QVariantMap params;
+    // As a server refuses a JSON body with a key given twice: the last one does not silently win.
+    auto add = [&params](const QString &key, const QVariant &value) {
+        if (params.contains(key)) {
+            QTextStream(stderr) << "clipdeck-cli render: Parameter '" << key << "' is given twice. ("
+                                << media::errors::InvalidParams << ")\n";
+            return false;
+        }
+        params.insert(key, value);
+        return true;
+    };
     for (const QString &pair : parser.values(QStringLiteral("param"))) {
         const qsizetype eq = pair.indexOf(u'=');
         if (eq <= 0) {
             QTextStream(stderr) << "clipdeck-cli render: --param wants k=v, not '" << pair << "'\n";
             return 2;
         }
-        params.insert(pair.left(eq), pair.mid(eq + 1));
+        if (!add(pair.left(eq), media::paramFromText(pair.mid(eq + 1))))
+            return 2;
     }
     for (const char *option : {"preset", "in", "out"}) {
         const QString name = QLatin1String(option);
-        if (parser.isSet(name))
-            params.insert(name, parser.value(name));
+        for (const QString &value : parser.values(name)) {
+            if (!add(name, value))
+                return 2;
+        }
     }
 
     // A one-off run keeps no history: nothing to share with, or disturb, a desktop app's queue.
     engine::EngineSettings settings;
     settings.databasePath.clear();
+    QString limitsError;
+    if (!readLimits(parser, &settings.limits, &limitsError)) {
+        QTextStream(stderr) << "clipdeck-cli render: " << limitsError << '\n';
+        return 2;
+    }
     settings.outputDir =
         QDir(parser.isSet(QStringLiteral("output")) ? parser.value(QStringLiteral("output")) : QDir::currentPath())
             .absolutePath();

@@ -54,6 +54,8 @@ struct EngineSettings
     int shutdownTimeoutMs = 5000; // how long shutdown waits for canceled operations to return
     // The operations jobs can run, by kind. Tests pass their own selection.
     QList<media::OperationSpec> operations = media::operations();
+    // What one job may make FFmpeg allocate (media::Limits): largest picture, streams, memory.
+    media::Limits limits;
 
     // The per-user data folder (QStandardPaths::AppLocalDataLocation).
     static QString defaultDataDir();

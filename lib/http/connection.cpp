@@ -46,6 +46,8 @@ Connection::Connection(Server *server, int fd, const QHostAddress &peer)
 Connection::~Connection()
 {
     m_server->d->deadlines.remove(*this);
+    // Only the server's destructor deletes a connection that has not finalized: the application
+    // is going away, and nobody is told.
     if (m_exchange)
         m_exchange->m_connection = nullptr;
     if (m_fd >= 0) {
@@ -659,7 +661,7 @@ void Connection::maybeFinishExchange()
     if (m_body != BodyState::Complete)
         return; // still reading the body of a request answered early: closes after (m_closeAfter)
     // Keep-alive: the connection goes on with the next request.
-    m_exchange.reset();
+    std::exchange(m_exchange, nullptr)->detach(CloseReason::Completed);
     m_phase = Phase::Head;
     m_response = Response::None;
     m_body = BodyState::None;
@@ -672,10 +674,9 @@ void Connection::startLinger()
 {
     if (m_phase == Phase::Closed || m_phase == Phase::Lingering)
         return;
-    // The response is complete; the exchange is over and nobody needs to hear about the close.
+    // The response is complete: the exchange is over.
     if (m_exchange)
-        m_exchange->m_connection = nullptr;
-    m_exchange.reset();
+        std::exchange(m_exchange, nullptr)->detach(CloseReason::Completed);
     m_reader = {};
     m_bufferedDone = {};
     // m_in is not touched here: this can run inside consume(), over a view of m_in. Whatever
@@ -772,13 +773,10 @@ void Connection::finalize()
     const BodyReader reader = std::exchange(m_reader, {});
     m_bufferedDone = {};
     if (exchange) {
-        exchange->m_connection = nullptr;
+        // Still attached: the response had not gone out whole (even when all of it was queued).
+        exchange->detach(m_closeReason);
         if (m_body == BodyState::Reading && reader.failed)
             reader.failed(0);
-        if (m_response != Response::Complete) {
-            if (auto closed = std::exchange(exchange->m_closed, {}))
-                closed(m_closeReason);
-        }
     }
     m_server->d->removed(this);
     delete this;

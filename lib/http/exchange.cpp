@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QLoggingCategory>
+#include <QTimer>
 
 namespace clipdeck::http {
 
@@ -105,6 +106,31 @@ void Exchange::setMaxQueuedBytes(qint64 bytes)
 void Exchange::setClosedHandler(std::function<void(CloseReason)> handler)
 {
     m_closed = std::move(handler);
+    queueClosedHandler();
+}
+
+void Exchange::detach(CloseReason reason)
+{
+    m_connection = nullptr;
+    if (m_ended)
+        return;
+    m_ended = reason;
+    queueClosedHandler();
+}
+
+void Exchange::queueClosedHandler()
+{
+    if (!m_ended || !m_closed || m_closedQueued)
+        return;
+    m_closedQueued = true;
+    // Always from the event loop: detach() runs inside respond()/end()/write() calls, and a
+    // handler set on an exchange that is over runs inside setClosedHandler(). The exchange is
+    // kept alive until then: its handler may be all that is left to release what it holds.
+    QTimer::singleShot(0, [self = shared_from_this()] {
+        self->m_closedQueued = false;
+        if (auto handler = std::exchange(self->m_closed, {}))
+            handler(*self->m_ended);
+    });
 }
 
 } // namespace clipdeck::http

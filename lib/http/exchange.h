@@ -10,6 +10,11 @@
 // exchange: a closed handler that fires because write() found the peer gone runs later, from
 // the event loop, so a caller that writes to many exchanges in a loop can never see one of them
 // change its lists under its feet.
+//
+// The end of an exchange is reported exactly once, whatever the way it ended (see
+// setClosedHandler()): whoever ties a resource to an exchange (a stream slot, say) gives it back
+// in that one handler and cannot leak it through a path nobody thought of — a HEAD request
+// answered by the head alone, a client gone before the first write, a write error.
 
 #include "http/request.h"
 
@@ -18,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QFile;
@@ -28,6 +34,7 @@ namespace clipdeck::http {
 class Connection;
 
 enum class CloseReason {
+    Completed,      // the response went out whole (a stream ended by end(), a HEAD's head, ...)
     PeerClosed,     // the client closed or reset the connection
     Timeout,        // a read or send timeout (a slow or stalled client)
     SendBufferFull, // more bytes were waiting to be sent than setMaxQueuedBytes() allows
@@ -48,7 +55,7 @@ struct BodyReader
     std::function<void(int status)> failed;
 };
 
-class Exchange
+class Exchange : public std::enable_shared_from_this<Exchange>
 {
 public:
     ~Exchange();
@@ -58,7 +65,8 @@ public:
     const Request &request() const { return m_request; }
     const QHostAddress &peerAddress() const { return m_peer; }
     bool isHeadRequest() const;
-    // The connection is still there (the client has not gone, nothing has timed out).
+    // The exchange is still on its connection: its response is not complete and the client has
+    // not gone (nor timed out, nor been dropped).
     bool isConnected() const { return m_connection != nullptr; }
     bool hasResponded() const { return m_responded; }
     // When the request head was complete, in the server's clock (Server::elapsedNs()).
@@ -97,8 +105,11 @@ public:
     // Past this many queued bytes the connection is dropped (SendBufferFull): a client that
     // cannot keep up never makes the server hold more for it. 0 (the default) means no cap.
     void setMaxQueuedBytes(qint64 bytes);
-    // Called (later, from the event loop) when the connection goes away before the response is
-    // complete: the client left, timed out, or was dropped. Not called after end() completes.
+    // Called exactly once, later (from the event loop), when the exchange is over: Completed when
+    // its response went out whole (after end(), or at once for a HEAD request's stream), else
+    // why it ended early — the client left, timed out, was dropped. Set on an exchange that is
+    // over already, it is called all the same (from the event loop). Setting an empty handler
+    // before the call cancels it.
     void setClosedHandler(std::function<void(CloseReason)> handler);
 
     // A name for the request's route, for the server's response observer (metrics).
@@ -108,15 +119,20 @@ public:
 private:
     friend class Connection;
     Exchange(Connection *connection, Request request, QHostAddress peer, qint64 receivedAtNs);
+    // The connection is done with this exchange (the only way an exchange leaves its connection).
+    void detach(CloseReason reason);
+    void queueClosedHandler();
 
     Connection *m_connection;
     Request m_request;
     QHostAddress m_peer;
     QByteArray m_label;
     std::function<void(CloseReason)> m_closed;
+    std::optional<CloseReason> m_ended; // set once, by detach()
     qint64 m_receivedAtNs;
     bool m_responded = false;
     bool m_bodyRequested = false;
+    bool m_closedQueued = false;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

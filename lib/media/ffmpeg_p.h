@@ -15,6 +15,7 @@ extern "C" {
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <variant>
 
 namespace clipdeck::media::ff {
@@ -65,17 +66,43 @@ QString averrorText(int averror);
 // Quiets FFmpeg's logging to errors (once per process); operations report their own errors.
 void initialise();
 
-// Opens `path` for demuxing and reads stream info. Missing file -> file_not_found, zero bytes
-// -> empty_file, unknown format -> not_media, unreadable stream info -> corrupt_stream.
-Expected<InputContext> openInput(const QString &path);
+// Opens `path` for demuxing and reads stream info, within `limits`:
+//  - what the path is, checked before FFmpeg opens it (which would block on a FIFO and read a
+//    device forever): missing -> file_not_found, a folder -> is_directory, a FIFO or socket ->
+//    is_pipe, a device -> is_device, not readable -> permission_denied, zero bytes -> empty_file;
+//  - unknown format -> not_media; unreadable header or stream info -> corrupt_stream;
+//  - after the header, before anything is decoded, and again after the stream info (which may
+//    add streams and learn picture sizes): more streams than limits.maxStreams ->
+//    too_many_streams, a picture over limits.maxFramePixels -> media_too_large. The stream info
+//    itself decodes with one thread per stream and refuses pictures over the limit.
+Expected<InputContext> openInput(const QString &path, const Limits &limits);
 
 // The best stream of a type, or -1.
 int bestStream(AVFormatContext *input, AVMediaType type);
 
-// Opens a decoder for `stream` using all cores (thread_count 0, frame + slice threads: the
-// default of 1 thread makes an in-process pipeline far slower than the ffmpeg CLI).
-// Unknown decoder -> unsupported_codec; video sizes of 0 or beyond 16384 -> invalid_dimensions.
-Expected<CodecContext> openDecoder(const AVStream *stream);
+// What a job holds besides a decoder's own pictures, for the memory budget (Limits).
+struct MemoryUse
+{
+    int heldPictures = 0;  // decoded pictures of this stream the operation keeps (its queues)
+    qint64 otherBytes = 0; // anything else it builds in memory (canvases, peaks)
+};
+
+// Bytes of one decoded picture: its pixel format's planes (4 bytes a pixel when the format is not
+// known yet).
+qint64 pictureBytes(int width, int height, int pixelFormat);
+// The memory a video decoder of `stream` needs with `threads` threads: a picture per thread and
+// the reference pictures the codec may keep (16, or 6 at 8K sizes, as H.264/HEVC levels allow).
+qint64 decoderBytes(const AVCodecParameters *par, int threads);
+// `bytes` within limits.memoryBudgetBytes, else media_too_large saying `what` needs them.
+std::optional<Error> checkBudget(qint64 bytes, const Limits &limits, const QString &what);
+
+// Opens a decoder for `stream`. Video: as many threads as FFmpeg's automatic count (cores + 1,
+// at most 16, frame + slice threads: the default of 1 thread makes an in-process pipeline far
+// slower than the ffmpeg CLI) as fit the memory budget with `use`; media_too_large when not even
+// one does, or the picture is over the pixel limit (also set as the decoder's max_pixels, so a
+// stream that grows mid-way is stopped too). Unknown decoder -> unsupported_codec; video sizes of
+// 0 or beyond 16384 -> invalid_dimensions.
+Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits, const MemoryUse &use = {});
 
 // Maps a failure while writing a file (an AVERROR or errno-derived code) to disk_full or
 // output_unwritable, with `what` naming the file for the message.

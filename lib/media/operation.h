@@ -24,6 +24,14 @@ struct Progress
 // Stable error codes; the message says the rest in words a person understands.
 namespace errors {
 inline constexpr QLatin1String FileNotFound{"file_not_found"};
+// The input is there but is not a regular file media can be read from, or may not be read.
+inline constexpr QLatin1String IsDirectory{"is_directory"};
+inline constexpr QLatin1String IsPipe{"is_pipe"};     // a FIFO or a socket: opening it could wait forever
+inline constexpr QLatin1String IsDevice{"is_device"}; // /dev/zero and the like: reading it never ends
+inline constexpr QLatin1String PermissionDenied{"permission_denied"};
+// Over the limits (struct Limits): pictures too large, or more memory than a job may have.
+inline constexpr QLatin1String MediaTooLarge{"media_too_large"};
+inline constexpr QLatin1String TooManyStreams{"too_many_streams"};
 inline constexpr QLatin1String EmptyFile{"empty_file"};
 inline constexpr QLatin1String NotMedia{"not_media"};
 inline constexpr QLatin1String CorruptStream{"corrupt_stream"};
@@ -61,12 +69,49 @@ struct Result
     QList<Output> outputs;
 };
 
+// What one job may make FFmpeg allocate, whatever its input says. Checked when an input is opened
+// — after its header, before anything is decoded — and again by each operation with its own
+// parameters (docs/protocol.md, "Limits"). A file over them fails with media_too_large or
+// too_many_streams, in a sentence naming the limit and the option that sets it (the same option
+// in clipdeck-server and clipdeck-cli render: see limitOption).
+struct Limits
+{
+    // Width × height of the largest picture decoded, either way up. DCI 8K (8192×4320) by default:
+    // every 8K format fits (UHD 8K is 7680×4320), and nothing four times that size gets decoded.
+    qint64 maxFramePixels = qint64(8192) * 4320;
+    // Streams in one file, of every type. Real files have a handful (a video, a few audio and
+    // subtitle tracks); 64 leaves room for multi-language masters. Every stream's decoder is
+    // opened while probing, so this bounds the probe too.
+    int maxStreams = 64;
+    // What one job's decoding may hold: decoded pictures (the decoder's threads and reference
+    // frames, the operation's queues) and what the operation builds in memory (contact sheets,
+    // waveform peaks). 2 GiB: an 8K 8-bit picture is 53 MB, so an 8K decode keeps 16 threads
+    // and its queues within it; larger pictures get fewer decoder threads, and a file that does
+    // not fit even with one is refused. Encoders are not counted (their memory follows the
+    // output size, capped by maxFramePixels, and the preset).
+    qint64 memoryBudgetBytes = qint64(2) << 30;
+};
+
+// The command-line option of clipdeck-server and clipdeck-cli render that sets each limit.
+namespace limitOption {
+inline constexpr QLatin1String MaxFramePixels{"--max-frame-pixels"};
+inline constexpr QLatin1String MaxStreams{"--max-media-streams"};
+inline constexpr QLatin1String MemoryBudget{"--max-job-memory"};
+} // namespace limitOption
+
+// Option values for the limits, read alike by clipdeck-server and clipdeck-cli: pixels as a
+// count or WIDTHxHEIGHT ("7680x4320"); bytes as a count with an optional suffix K, M, G (powers
+// of 1000) or KiB, MiB, GiB. nullopt when malformed or absurd (and pixels when zero).
+std::optional<qint64> parsePixelCount(const QString &text);
+std::optional<qint64> parseByteCount(const QString &text);
+
 struct Request
 {
     QString inputPath;
     QString outputDir;  // exists; outputs go here, named from baseName
     QString baseName;   // e.g. "clip" -> clip.mp4, clip.scenes.json ...
     QVariantMap params; // kind-specific, validated by the operation's validate()
+    Limits limits;
 };
 
 // Shared between a running operation and its runner.
@@ -99,6 +144,12 @@ struct OperationSpec
 // dir, under any of their stems (clip.*, clip-2.*, ...); returns the paths removed. Partial files
 // whose writer is alive, in this process or another, are left alone; so is every complete file.
 QStringList removeStalePartials(const QString &dir, const QStringList &baseNames);
+
+// Parameters are typed as in JSON (params_p.h): a number is a number, a flag true or false. Text
+// given for a parameter (the CLI's --param k=v) is typed by this one rule: a JSON number, true,
+// false, or a string in double quotes is that value; any other text is the string as written
+// ("count=8" is the number 8, "preset=web-h264" the string, "format=\"8\"" the string "8").
+QVariant paramFromText(const QString &text);
 
 // Every operation media offers; findOperation returns nullptr for an unknown kind.
 const QList<OperationSpec> &operations();

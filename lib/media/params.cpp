@@ -1,10 +1,46 @@
 #include "media/params_p.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonValue>
 #include <QStringList>
 
 #include <cmath>
 
 namespace clipdeck::media {
+
+namespace {
+
+bool isNumber(const QVariant &v)
+{
+    switch (v.typeId()) {
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+    case QMetaType::Double:
+    case QMetaType::Float: return true;
+    default: return false;
+    }
+}
+
+// What a value of the wrong type is, for the message: "the text \"8\"", "true", "a list".
+QString describe(const QVariant &v)
+{
+    switch (v.typeId()) {
+    case QMetaType::QString: return QStringLiteral("the text \"%1\"").arg(v.toString().left(40));
+    case QMetaType::Bool: return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QMetaType::QVariantList:
+    case QMetaType::QStringList: return QStringLiteral("a list");
+    case QMetaType::QVariantMap:
+    case QMetaType::QVariantHash: return QStringLiteral("an object");
+    default:
+        return isNumber(v) ? QStringLiteral("the number %1").arg(v.toDouble())
+                           : QStringLiteral("a %1").arg(QString::fromLatin1(v.typeName()));
+    }
+}
+
+} // namespace
 
 void ParamReader::fail(const QString &key, const QString &why)
 {
@@ -17,10 +53,13 @@ double ParamReader::number(const QString &key, double fallback, double min, doub
     const auto it = m_params.constFind(key);
     if (it == m_params.cend() || it->isNull())
         return fallback;
-    bool ok = false;
-    const double v = it->typeId() == QMetaType::QString ? it->toString().trimmed().toDouble(&ok) : it->toDouble(&ok);
-    if (!ok || !std::isfinite(v)) {
-        fail(key, QStringLiteral("must be a number, not '%1'").arg(it->toString()));
+    if (!isNumber(*it)) {
+        fail(key, QStringLiteral("must be a number, not %1").arg(describe(*it)));
+        return fallback;
+    }
+    const double v = it->toDouble();
+    if (!std::isfinite(v)) {
+        fail(key, QStringLiteral("must be a finite number"));
         return fallback;
     }
     if (v < min || v > max) {
@@ -47,12 +86,7 @@ bool ParamReader::boolean(const QString &key, bool fallback)
         return fallback;
     if (it->typeId() == QMetaType::Bool)
         return it->toBool();
-    const QString s = it->toString().trimmed().toLower();
-    if (s == u"true" || s == u"1" || s == u"yes" || s == u"on")
-        return true;
-    if (s == u"false" || s == u"0" || s == u"no" || s == u"off")
-        return false;
-    fail(key, QStringLiteral("must be true or false, not '%1'").arg(it->toString()));
+    fail(key, QStringLiteral("must be true or false, not %1").arg(describe(*it)));
     return fallback;
 }
 
@@ -61,6 +95,10 @@ QString ParamReader::string(const QString &key, const QString &fallback, const Q
     const auto it = m_params.constFind(key);
     if (it == m_params.cend() || it->isNull())
         return fallback;
+    if (it->typeId() != QMetaType::QString) {
+        fail(key, QStringLiteral("must be a string, not %1").arg(describe(*it)));
+        return fallback;
+    }
     const QString s = it->toString();
     if (!allowed.isEmpty() && !allowed.contains(s)) {
         fail(key, QStringLiteral("must be one of %1, not '%2'").arg(allowed.join(QStringLiteral(", ")), s));
@@ -74,9 +112,19 @@ std::optional<double> ParamReader::time(const QString &key)
     const auto it = m_params.constFind(key);
     if (it == m_params.cend() || it->isNull())
         return std::nullopt;
-    const auto t = parseTime(it->toString());
-    if (!t)
-        fail(key, QStringLiteral("must be a time like 12.5, 01:02.5 or 00:01:02.500, not '%1'").arg(it->toString()));
+    std::optional<double> t;
+    if (isNumber(*it)) {
+        const double v = it->toDouble();
+        if (std::isfinite(v) && v >= 0)
+            t = v;
+    } else if (it->typeId() == QMetaType::QString) {
+        t = parseTime(it->toString());
+    }
+    if (!t) {
+        fail(key, QStringLiteral("must be a time: seconds (12.5) or a string like \"12.5\", \"01:02.5\" or "
+                                 "\"00:01:02.500\", not %1")
+                      .arg(describe(*it)));
+    }
     return t;
 }
 
@@ -106,6 +154,19 @@ void ParamReader::allowOnly(const QStringList &known)
             return;
         }
     }
+}
+
+QVariant paramFromText(const QString &text)
+{
+    // One JSON value in an array: QJsonDocument takes no bare scalars.
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson('[' + text.toUtf8() + ']', &error);
+    if (error.error == QJsonParseError::NoError && doc.isArray() && doc.array().size() == 1) {
+        const QJsonValue v = doc.array().first();
+        if (v.isDouble() || v.isBool() || v.isString())
+            return v.toVariant();
+    }
+    return text;
 }
 
 } // namespace clipdeck::media

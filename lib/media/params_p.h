@@ -1,8 +1,13 @@
 #pragma once
 
 // Internal to lib/media: reading an operation's parameters (a QVariantMap from JSON, the CLI's
-// --param k=v strings, or code) with one set of rules, so every operation validates alike and
-// says which parameter is wrong and why.
+// --param k=v values typed by paramFromText(), or code) with one set of rules, so every operation
+// validates alike and says which parameter is wrong and why.
+//
+// Parameters are typed, as in JSON: a number must be a number (not the text "8", not true), a
+// flag true or false (not "no", not 0), a string a string. Only media times take either a number
+// of seconds or a text form. A value of the wrong type fails, naming the parameter, rather than
+// being converted: a client's mistake must not run a job it did not mean.
 
 #include "media/operation.h"
 
@@ -17,14 +22,15 @@ class ParamReader
 public:
     explicit ParamReader(const QVariantMap &params) : m_params(params) { }
 
-    // Numbers accept numbers and numeric strings ("12", "12.5").
+    // Numbers: numeric values only (JSON numbers, C++ integers and doubles).
     double number(const QString &key, double fallback, double min, double max);
     int integer(const QString &key, int fallback, int min, int max);
-    // Booleans accept true/false, 1/0, "true"/"false", "yes"/"no", "on"/"off".
+    // Booleans: true or false only.
     bool boolean(const QString &key, bool fallback);
     // Strings, optionally restricted to a set of allowed values.
     QString string(const QString &key, const QString &fallback, const QStringList &allowed = {});
-    // Media times: seconds ("12.5"), "MM:SS(.mmm)", "HH:MM:SS(.mmm)"; nullopt when absent.
+    // Media times: a number of seconds, or a string "12.5", "MM:SS(.mmm)", "HH:MM:SS(.mmm)";
+    // nullopt when absent.
     std::optional<double> time(const QString &key);
 
     // Fails on any key not in `known` (a typo must not be silently ignored).

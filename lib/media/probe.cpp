@@ -140,11 +140,11 @@ StreamInfo describe(const AVStream *s)
 
 } // namespace
 
-std::variant<MediaInfo, Error> probe(const QString &path)
+std::variant<MediaInfo, Error> probe(const QString &path, const Limits &limits)
 {
     // openInput reads the headers and runs avformat_find_stream_info, which decodes at most a
     // few frames per stream to learn pixel and sample formats: bounded work, not a full decode.
-    auto opened = ff::openInput(path);
+    auto opened = ff::openInput(path, limits);
     if (auto *e = ff::errorOf(opened))
         return *e;
     const AVFormatContext *fmt = std::get<ff::InputContext>(opened).get();
@@ -230,7 +230,7 @@ Result runProbe(const Request &request, Control &control)
         return Result{e, {}};
     if (!control.checkpoint(Progress{0, QStringLiteral("analysing"), 0, 0}))
         return Result{Error{errors::Canceled, QStringLiteral("The probe was canceled.")}, {}};
-    auto probed = probe(request.inputPath);
+    auto probed = probe(request.inputPath, request.limits);
     if (auto *e = std::get_if<Error>(&probed))
         return Result{*e, {}};
     const MediaInfo &info = std::get<MediaInfo>(probed);

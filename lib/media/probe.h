@@ -60,8 +60,10 @@ struct MediaInfo
     int audioStream = -1;
 };
 
-// Errors as media opening reports them: file_not_found, empty_file, not_media, corrupt_stream.
-std::variant<MediaInfo, Error> probe(const QString &path);
+// Errors as media opening reports them (ff::openInput): file_not_found, is_directory, is_pipe,
+// is_device, permission_denied, empty_file, not_media, corrupt_stream, and over `limits`
+// too_many_streams or media_too_large — found from the header, before anything is decoded.
+std::variant<MediaInfo, Error> probe(const QString &path, const Limits &limits = {});
 
 QJsonObject toJson(const MediaInfo &info);
 

@@ -170,9 +170,9 @@ public:
         return true;
     }
 
-private:
-    static constexpr size_t Capacity = 6;
+    static constexpr size_t Capacity = 6; // decoder pictures waiting for the analysis
 
+private:
     void run()
     {
         FrameScaler scaler;
@@ -268,7 +268,10 @@ Result runScenes(const Request &request, Control &control)
     if (invalid)
         return Result{invalid, {}};
 
-    auto opened = VideoReader::open(request.inputPath);
+    auto opened = VideoReader::open(request.inputPath, request.limits, [](const AVStream *) {
+        // The analysis thread's queue of the decoder's pictures.
+        return ff::MemoryUse{int(AnalysisThread::Capacity), 0};
+    });
     if (auto *e = ff::errorOf(opened))
         return Result{*e, {}};
     std::unique_ptr<VideoReader> reader = std::move(std::get<std::unique_ptr<VideoReader>>(opened));

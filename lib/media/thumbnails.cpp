@@ -676,7 +676,27 @@ Result runThumbnails(const Request &request, Control &control)
     if (!control.checkpoint(start))
         return Result{Error{errors::Canceled, QStringLiteral("Canceled.")}, {}};
 
-    auto opened = VideoReader::open(request.inputPath);
+    // What the job builds besides decoding, from the stream's size: every thumbnail (kept for
+    // the sheet), the sheet, and the poster with its upright copy.
+    auto memoryUse = [&options](const AVStream *stream) {
+        const AVCodecParameters *par = stream->codecpar;
+        const AVRational sar =
+            stream->sample_aspect_ratio.num > 0 ? stream->sample_aspect_ratio : par->sample_aspect_ratio;
+        const int turns = quarterTurns(stream);
+        const QSize thumb = storedSizeFor(par->width, par->height, sar, options.width, turns);
+        const QSize shown = turns % 2 ? thumb.transposed() : thumb;
+        const auto bytes = [](qint64 w, qint64 h) { return w * h * 3 / 2; }; // YUVJ420P
+        qint64 other = qint64(options.count) * bytes(thumb.width(), thumb.height()) * (turns ? 2 : 1);
+        if (options.sheet)
+            other += bytes(qint64(options.columns) * shown.width() + qint64(options.columns + 1) * options.gutter,
+                           qint64(options.rows) * shown.height() + qint64(options.rows + 1) * options.gutter);
+        if (options.poster) {
+            const QSize poster = storedSizeFor(par->width, par->height, sar, options.posterWidth, turns);
+            other += 2 * bytes(poster.width(), poster.height());
+        }
+        return ff::MemoryUse{0, other};
+    };
+    auto opened = VideoReader::open(request.inputPath, request.limits, memoryUse);
     if (auto *e = ff::errorOf(opened))
         return Result{*e, {}};
     auto &reader = *std::get<std::unique_ptr<VideoReader>>(opened);

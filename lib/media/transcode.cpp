@@ -281,7 +281,8 @@ bool isFullRangeFormat(AVPixelFormat f)
 
 int evenAtMost(double v, int bound)
 {
-    int e = std::max(2, int(std::lround(v / 2.0)) * 2);
+    // Clamped first: an extreme aspect ratio must not overflow the int (the size is refused later).
+    int e = std::max(2, int(std::lround(std::clamp(v, 0.0, 1e9) / 2.0)) * 2);
     if (bound > 0 && e > bound)
         e = std::max(2, bound & ~1);
     return e;
@@ -490,7 +491,7 @@ bool Transcoder::report(const Progress &p)
 
 std::optional<Error> Transcoder::openSource()
 {
-    auto opened = ff::openInput(m_request.inputPath);
+    auto opened = ff::openInput(m_request.inputPath, m_request.limits);
     if (auto *e = ff::errorOf(opened))
         return *e;
     m_input = std::move(std::get<ff::InputContext>(opened));
@@ -517,13 +518,15 @@ std::optional<Error> Transcoder::openSource()
             fmt->streams[i]->discard = AVDISCARD_ALL; // the demuxer drops them early
     }
     if (m_videoIndex >= 0) {
-        auto dec = ff::openDecoder(fmt->streams[m_videoIndex]);
+        // Held besides the decoder's own: the decoded and filtered queues and the frame in the filter.
+        auto dec = ff::openDecoder(fmt->streams[m_videoIndex], m_request.limits,
+                                   ff::MemoryUse{int(2 * FrameQueueSize + 1), 0});
         if (auto *e = ff::errorOf(dec))
             return *e;
         m_videoDecoder = std::move(std::get<ff::CodecContext>(dec));
     }
     if (m_audioIndex >= 0) {
-        auto dec = ff::openDecoder(fmt->streams[m_audioIndex]);
+        auto dec = ff::openDecoder(fmt->streams[m_audioIndex], m_request.limits);
         if (auto *e = ff::errorOf(dec)) {
             Error err = *e;
             err.message += QStringLiteral(" To export the picture alone, turn the audio off.");
@@ -674,6 +677,17 @@ std::optional<Error> Transcoder::setupVideo()
             scale = std::min(scale, vp.maxShortSide / shortSide);
         outW = evenAtMost(displayWidth * scale, int(std::floor(displayWidth)));
         outH = evenAtMost(h * scale, h);
+    }
+    // A width or height given with a picture of extreme shape makes the other side follow it:
+    // the output's pictures are held to the same limits as the input's.
+    if (qint64(outW) * outH > m_request.limits.maxFramePixels || outW > 16384 || outH > 16384) {
+        return Error{errors::MediaTooLarge,
+                     QStringLiteral("The output would have pictures of %1×%2; the largest allowed is %3 pixels "
+                                    "(set with %4), at most 16384 on a side. Give a smaller 'width' or 'height'.")
+                         .arg(outW)
+                         .arg(outH)
+                         .arg(m_request.limits.maxFramePixels)
+                         .arg(limitOption::MaxFramePixels)};
     }
     const bool scaling = outW != w || outH != h || av_cmp_q(displaySar, AVRational{1, 1}) != 0;
     if (scaling)

@@ -15,9 +15,10 @@ namespace clipdeck::media {
 // of packets in a row fails, as it does when a file is mostly garbage.
 static constexpr int MaxConsecutiveBadPackets = 200;
 
-ff::Expected<std::unique_ptr<VideoReader>> VideoReader::open(const QString &path)
+ff::Expected<std::unique_ptr<VideoReader>> VideoReader::open(const QString &path, const Limits &limits,
+                                                             const std::function<ff::MemoryUse(const AVStream *)> &use)
 {
-    auto input = ff::openInput(path);
+    auto input = ff::openInput(path, limits);
     if (auto *e = ff::errorOf(input))
         return *e;
     std::unique_ptr<VideoReader> reader(new VideoReader);
@@ -26,7 +27,7 @@ ff::Expected<std::unique_ptr<VideoReader>> VideoReader::open(const QString &path
     if (reader->m_streamIndex < 0)
         return Error{errors::NoVideo, QStringLiteral("The file has no video stream.")};
     reader->m_stream = reader->m_input->streams[reader->m_streamIndex];
-    auto codec = ff::openDecoder(reader->m_stream);
+    auto codec = ff::openDecoder(reader->m_stream, limits, use ? use(reader->m_stream) : ff::MemoryUse{});
     if (auto *e = ff::errorOf(codec))
         return *e;
     reader->m_codec = std::move(std::get<ff::CodecContext>(codec));

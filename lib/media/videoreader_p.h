@@ -21,7 +21,11 @@ namespace clipdeck::media {
 class VideoReader
 {
 public:
-    static ff::Expected<std::unique_ptr<VideoReader>> open(const QString &path);
+    // `use`: what the caller holds besides the decoder's own pictures, given the stream (its
+    // size decides the caller's canvases), for the memory budget in `limits`.
+    static ff::Expected<std::unique_ptr<VideoReader>>
+    open(const QString &path, const Limits &limits = {},
+         const std::function<ff::MemoryUse(const AVStream *)> &use = {});
     ~VideoReader();
 
     AVFormatContext *format() const { return m_input.get(); }

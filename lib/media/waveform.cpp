@@ -22,6 +22,9 @@ namespace clipdeck::media {
 namespace {
 
 constexpr int MaxConsecutiveBadPackets = 200; // as in VideoReader: a bad patch is skipped, garbage is not
+// Memory per bucket and channel: two floats, up to as much again while a vector grows, and the
+// JSON text ("-0.1234,-0.1234," at most).
+constexpr qint64 BytesPerPeak = 2 * 2 * sizeof(float) + 16;
 
 struct Options
 {
@@ -330,7 +333,7 @@ Result runWaveform(const Request &request, Control &control)
     if (!control.checkpoint(progress))
         return Result{canceled(), {}};
 
-    auto opened = ff::openInput(request.inputPath);
+    auto opened = ff::openInput(request.inputPath, request.limits);
     if (auto *e = ff::errorOf(opened))
         return Result{*e, {}};
     ff::InputContext input = std::move(std::get<ff::InputContext>(opened));
@@ -338,7 +341,7 @@ Result runWaveform(const Request &request, Control &control)
     if (streamIndex < 0)
         return Result{Error{errors::NoAudio, QStringLiteral("The file has no audio stream.")}, {}};
     const AVStream *stream = input->streams[streamIndex];
-    auto decoderOpened = ff::openDecoder(stream);
+    auto decoderOpened = ff::openDecoder(stream, request.limits);
     if (auto *e = ff::errorOf(decoderOpened))
         return Result{*e, {}};
     ff::CodecContext decoder = std::move(std::get<ff::CodecContext>(decoderOpened));
@@ -388,6 +391,21 @@ Result runWaveform(const Request &request, Control &control)
     int64_t sampleLimit = std::numeric_limits<int64_t>::max();
     if (stream->duration > 0 && input->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE)
         sampleLimit = std::llround(expectedDuration * sampleRate);
+    // The peaks are held until the end (two floats per bucket and channel, the vectors' growth,
+    // then about as much again as JSON): checked against the memory budget for the duration the
+    // container states, and again as they grow, since a file can state one and hold another.
+    const auto peaksBytes = [lists](double buckets) { return qint64(std::min(buckets, 1e15)) * lists * BytesPerPeak; };
+    const auto overBudget = [&](double buckets) {
+        return ff::checkBudget(peaksBytes(buckets), request.limits,
+                               QStringLiteral("The waveform of %1 s of %2-channel audio at %3 buckets a second")
+                                   .arg(std::max(expectedDuration, buckets * den / double(num)), 0, 'f', 0)
+                                   .arg(lists)
+                                   .arg(double(num) * sampleRate / double(den), 0, 'g', 4));
+    };
+    if (expectedDuration > 0) {
+        if (auto e = overBudget(fixedTotal ? double(options.buckets) : expectedDuration * options.bucketsPerSecond))
+            return Result{*e, {}};
+    }
     Peaks peaks(lists, num, den);
     if (leadIn > 0)
         peaks.addSilence(std::llround(leadIn * sampleRate));
@@ -453,12 +471,18 @@ Result runWaveform(const Request &request, Control &control)
         }
         if (draining && !finished) // the decoder holds nothing more
             finished = true;
-        if (sinceCheckpoint.elapsed() >= 30 && !report())
-            return Result{canceled(), {}};
+        if (sinceCheckpoint.elapsed() >= 30) {
+            if (auto e = overBudget(double(peaks.buckets())))
+                return Result{*e, {}};
+            if (!report())
+                return Result{canceled(), {}};
+        }
     }
     if (decodeFailure)
         return Result{*decodeFailure, {}};
     peaks.finish();
+    if (auto e = overBudget(double(peaks.buckets())))
+        return Result{*e, {}};
     if (peaks.samples() == int64_t(std::llround(leadIn * sampleRate)))
         return Result{ff::decodeError(AVERROR_INVALIDDATA, QStringLiteral("The audio")), {}};
     if (fixedTotal)

@@ -11,7 +11,7 @@ namespace clipdeck::server {
 
 namespace {
 
-enum class Kind { Text, Listen, Count, Seconds, Bytes, Flag, List };
+enum class Kind { Text, Listen, Count, Seconds, Bytes, Flag, List, Pixels };
 
 struct Option
 {
@@ -44,6 +44,10 @@ const Option options[] = {
     {"send-timeout", Kind::Seconds, "SECONDS", "longest time queued output may not move (default 60)"},
     {"keepalive-timeout", Kind::Seconds, "SECONDS", "close an idle keep-alive connection after this (default 60)"},
     {"bench-publish", Kind::Flag, nullptr, "enable POST /api/bench/jobs/{id}/publish (for benchmarks only)"},
+    {"max-frame-pixels", Kind::Pixels, "N|WxH",
+     "largest picture a job or an upload may have, in pixels (default 8192x4320, 8K)"},
+    {"max-media-streams", Kind::Count, "N", "streams a media file may have (default 64)"},
+    {"max-job-memory", Kind::Bytes, "BYTES", "memory one job's decoding may hold (default 2GiB)"},
 };
 
 const Option *findOption(const QString &key)
@@ -65,26 +69,7 @@ using Values = QHash<QString, QStringList>;
 
 std::optional<qint64> parseBytes(const QString &text)
 {
-    static const struct
-    {
-        const char *suffix;
-        qint64 factor;
-    } suffixes[] = {{"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
-                    {"K", 1000},        {"M", 1000000},     {"G", 1000000000}};
-    QString t = text.trimmed();
-    qint64 factor = 1;
-    for (const auto &s : suffixes) {
-        if (t.endsWith(QLatin1StringView(s.suffix))) {
-            factor = s.factor;
-            t.chop(qsizetype(strlen(s.suffix)));
-            break;
-        }
-    }
-    bool ok = false;
-    const qint64 n = t.trimmed().toLongLong(&ok);
-    if (!ok || n < 0 || n > (qint64(1) << 50) / factor)
-        return std::nullopt;
-    return n * factor;
+    return media::parseByteCount(text);
 }
 
 std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList &values)
@@ -177,6 +162,17 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
         return seconds(0.05, &c.sendTimeoutMs);
     } else if (k == "keepalive-timeout") {
         return seconds(0.05, &c.keepAliveTimeoutMs);
+    } else if (k == "max-frame-pixels") {
+        const auto pixels = media::parsePixelCount(v);
+        if (!pixels)
+            return QStringLiteral("max-frame-pixels must be a number of pixels or WIDTHxHEIGHT (e.g. 7680x4320), "
+                                  "not \"%1\"")
+                .arg(v);
+        c.mediaLimits.maxFramePixels = *pixels;
+    } else if (k == "max-media-streams") {
+        return count(1, &c.mediaLimits.maxStreams);
+    } else if (k == "max-job-memory") {
+        return bytes(qint64(1) << 20, &c.mediaLimits.memoryBudgetBytes);
     } else if (k == "bench-publish") {
         if (v.isEmpty() || v == u"1" || v.compare(u"true", Qt::CaseInsensitive) == 0
             || v.compare(u"yes", Qt::CaseInsensitive) == 0)

@@ -4,6 +4,8 @@
 // variables (CLIPDECK_<KEY>), then command-line flags (--<key>), each overriding the one before.
 // The same keys everywhere: `--heartbeat 15`, `CLIPDECK_HEARTBEAT=15`, `heartbeat = 15`.
 
+#include "media/operation.h"
+
 #include <QHostAddress>
 #include <QProcessEnvironment>
 #include <QString>
@@ -37,6 +39,9 @@ struct ServerConfig
     int sendTimeoutMs = 60000;
     int keepAliveTimeoutMs = 60000;
     bool benchPublish = false; // POST /api/bench/jobs/{id}/publish, for benchmarks only
+    // What one job (and an upload's probe) may make FFmpeg allocate: --max-frame-pixels,
+    // --max-media-streams, --max-job-memory.
+    media::Limits mediaLimits;
 };
 
 struct ConfigRequest

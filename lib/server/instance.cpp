@@ -134,6 +134,7 @@ bool Instance::start()
     settings.outputDir = dir + QStringLiteral("/outputs");
     settings.heavyConcurrency = m_config.heavyWorkers;
     settings.lightConcurrency = m_config.lightWorkers;
+    settings.limits = m_config.mediaLimits;
     p->engine = std::make_unique<engine::Engine>(settings);
     p->view = std::make_unique<JobView>(*p->media);
 
@@ -155,7 +156,8 @@ bool Instance::start()
 
     // The API.
     p->router = std::make_unique<Router>(p->auth, p->cors);
-    p->mediaRoutes = std::make_unique<MediaRoutes>(*p->media, p->metrics, m_config.maxUploadBytes);
+    p->mediaRoutes =
+        std::make_unique<MediaRoutes>(*p->media, p->metrics, m_config.maxUploadBytes, m_config.mediaLimits);
     p->mediaRoutes->install(*p->router);
     p->jobRoutes = std::make_unique<JobRoutes>(*p->jobs);
     p->jobRoutes->install(*p->router);

@@ -2,7 +2,9 @@
 
 #include "jobs/jobjson.h"
 #include "server/apierror.h"
+#include "media/operation.h"
 #include "server/jobservice.h"
+#include "server/jsonkeys.h"
 #include "server/range.h"
 #include "server/router.h"
 
@@ -42,6 +44,16 @@ void JobRoutes::install(Router &router)
                                                            .arg(parseError.errorString())
                                                            .arg(parseError.offset)
                                                      : QStringLiteral("The body must be a JSON object.")));
+            }
+            // A key given twice: the client meant one of them; which one is not ours to guess.
+            if (const auto repeated = repeatedKey(body)) {
+                if (repeated->size() >= 2 && repeated->first() == u"params")
+                    return replyError(call,
+                                      ApiError(422, media::errors::InvalidParams,
+                                               QStringLiteral("Parameter '%1' is given twice.").arg(repeated->at(1))));
+                return replyError(call,
+                                  ApiError(400, codes::InvalidRequest,
+                                           QStringLiteral("Field \"%1\" is given twice.").arg(repeated->join(u'.'))));
             }
             auto result = m_jobs.submit(call.user, doc.object());
             if (const auto *error = std::get_if<ApiError>(&result))

@@ -35,8 +35,9 @@ ApiError storageError(const Upload &upload)
 
 } // namespace
 
-MediaRoutes::MediaRoutes(MediaStore &store, Metrics &metrics, qint64 maxUploadBytes, QObject *parent)
-    : QObject(parent), m_store(store), m_metrics(metrics), m_maxUpload(maxUploadBytes)
+MediaRoutes::MediaRoutes(MediaStore &store, Metrics &metrics, qint64 maxUploadBytes, const media::Limits &limits,
+                         QObject *parent)
+    : QObject(parent), m_store(store), m_metrics(metrics), m_maxUpload(maxUploadBytes), m_limits(limits)
 { }
 
 void MediaRoutes::install(Router &router)
@@ -97,8 +98,8 @@ void MediaRoutes::install(Router &router)
             // Probing reads the file's headers and first packets: off the event loop, so streams
             // never wait for it.
             const QString path = state->upload->partPath();
-            QtConcurrent::run([path] {
-                return media::probe(path);
+            QtConcurrent::run([path, limits = m_limits] {
+                return media::probe(path, limits);
             }).then(this, [this, state](const std::variant<media::MediaInfo, media::Error> &result) {
                 if (!state->call.exchange->isConnected()) {
                     state->upload.reset(); // the client left: nothing is kept

@@ -167,10 +167,14 @@ QString MediaStore::safeFileName(const QString &name)
         const QString candidate = name.mid(dot + 1);
         // Only a short alphanumeric extension is kept (a hint FFmpeg's probing uses for formats
         // without a signature); another one is dropped, as the engine's base name drops it.
-        if (extension.match(candidate).hasMatch())
+        if (extension.match(candidate).hasMatch()) {
             suffix = candidate.toLower();
-        else
-            base.replace(u'.', u'_'); // without an extension, a dot in the base would end it early
+        } else {
+            // Without an extension, a dot in the base would end it early: inner dots become '_'.
+            // Leading and trailing ones go first, as they do from any base ("..." leaves nothing,
+            // so "media", not "__").
+            base = trimmedForFileName(base).replace(u'.', u'_');
+        }
     }
 
     QString safe;

@@ -257,10 +257,13 @@ StreamHub::Subscriber *StreamHub::subscribe(const http::ExchangePtr &exchange, b
     ++(userStream ? m_counters.openUserStreams : m_counters.openJobStreams);
     armDeadline(*s);
 
+    // The stream's slot is given back in this one place, however its exchange ends (http::Exchange
+    // reports the end of every exchange exactly once): the client left, the stream was dropped, or
+    // its response completed without the hub ending it — a HEAD request gets the head alone.
     exchange->setClosedHandler([this, s](http::CloseReason reason) {
         if (reason == http::CloseReason::SendBufferFull || reason == http::CloseReason::Timeout)
             ++m_counters.droppedSlowClients;
-        else if (reason != http::CloseReason::ServerClosing)
+        else if (reason != http::CloseReason::ServerClosing && reason != http::CloseReason::Completed)
             ++m_counters.disconnects;
         remove(s);
     });

@@ -323,6 +323,9 @@ private slots:
     void sendTimeout();
     void connectionLimit();
     void headRequest();
+    void everyExchangeEndIsReportedOnce_data();
+    void everyExchangeEndIsReportedOnce();
+    void closedHandlerSetAfterTheEnd();
     void fileResponse();
     void parserErrorsUseFormatter();
     void invalidResponseHeadersDropped();
@@ -875,6 +878,95 @@ void tst_HttpServer::headRequest()
     c.send(get("/"));
     const auto r = c.takeResponse();
     QCOMPARE(r->body, QByteArray("hello")); // the HEAD answer had no body to confuse this one
+}
+
+// Whatever a handler ties to an exchange is released in its closed handler, so the end of every
+// exchange must reach it, once: a HEAD answered with the head of a stream (which completes at
+// once: no end(), no peer close), a stream ended by end(), a complete answer on a keep-alive
+// connection, a stream whose client leaves, one whose client is gone before the first write.
+void tst_HttpServer::everyExchangeEndIsReportedOnce_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<int>("expected"); // a CloseReason
+    QTest::addColumn<bool>("clientLeaves");
+    QTest::newRow("HEAD of a stream") << QByteArray("HEAD") << QByteArray("/stream") << int(CloseReason::Completed)
+                                      << false;
+    QTest::newRow("stream ended by end()")
+        << QByteArray("GET") << QByteArray("/stream-end") << int(CloseReason::Completed) << false;
+    QTest::newRow("keep-alive response") << QByteArray("GET") << QByteArray("/plain") << int(CloseReason::Completed)
+                                         << false;
+    QTest::newRow("HEAD of a response") << QByteArray("HEAD") << QByteArray("/plain") << int(CloseReason::Completed)
+                                        << false;
+    QTest::newRow("stream, client leaves")
+        << QByteArray("GET") << QByteArray("/stream") << int(CloseReason::PeerClosed) << true;
+}
+
+void tst_HttpServer::everyExchangeEndIsReportedOnce()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, path);
+    QFETCH(int, expected);
+    QFETCH(bool, clientLeaves);
+    Server server;
+    ExchangePtr exchange;
+    QList<CloseReason> reasons;
+    server.setHandler([&](const ExchangePtr &ex) {
+        exchange = ex;
+        ex->setClosedHandler([&](CloseReason r) { reasons.append(r); });
+        if (ex->request().path() == "/plain") {
+            ex->respond(200, {}, "plain");
+        } else {
+            ex->beginStream(200, {}, "first;");
+            if (ex->request().path() == "/stream-end")
+                ex->end();
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send(request + ' ' + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    QVERIFY(c.waitReceived("\r\n\r\n"));
+    if (clientLeaves)
+        c.socket.abort();
+    QTRY_COMPARE(reasons.size(), 1);
+    QCOMPARE(int(reasons.first()), expected);
+    QVERIFY(!exchange->isConnected());
+    QVERIFY(!exchange->write("late"));
+    // Exactly once: nothing more comes, whatever else happens on the connection.
+    if (!clientLeaves)
+        c.socket.abort();
+    QTRY_COMPARE(server.stats().openConnections, 0);
+    QTest::qWait(50);
+    QCOMPARE(reasons.size(), 1);
+}
+
+// A handler that registers an exchange after its end (the client was gone before the first
+// write, or a HEAD stream completed inside beginStream()) still hears of the end.
+void tst_HttpServer::closedHandlerSetAfterTheEnd()
+{
+    Server server;
+    ExchangePtr exchange;
+    server.setHandler([&](const ExchangePtr &ex) {
+        exchange = ex;
+        ex->beginStream(200, {}, "first;");
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.serverPort());
+    QVERIFY(c.waitConnected());
+    c.send("HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n");
+    QTRY_VERIFY(exchange && !exchange->isConnected());
+    std::optional<CloseReason> reason;
+    exchange->setClosedHandler([&](CloseReason r) { reason = r; });
+    QVERIFY(!reason); // never inside the call
+    QTRY_VERIFY(reason.has_value());
+    QCOMPARE(*reason, CloseReason::Completed);
+    // Cleared before it runs: not called.
+    bool called = false;
+    exchange->setClosedHandler([&](CloseReason) { called = true; });
+    exchange->setClosedHandler({});
+    QTest::qWait(20);
+    QVERIFY(!called);
 }
 
 void tst_HttpServer::fileResponse()

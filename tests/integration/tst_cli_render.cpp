@@ -14,10 +14,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace clipdeck;
 
@@ -39,6 +43,8 @@ private:
     {
         return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
     }
+
+    QTemporaryDir m_special;
 
 private slots:
     void initTestCase()
@@ -130,6 +136,120 @@ private slots:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("(" + code + ")"), r.err.constData());
         QVERIFY(visibleFiles(out.path()).isEmpty());
+    }
+
+    // What the input is, told apart before FFmpeg opens it: a FIFO must not block the CLI, nor
+    // /dev/zero keep it reading. The unreadable file: root (as tests run here and in CI) reads
+    // any file, so the CLI runs without the capabilities that allow that (setpriv), as a user
+    // would.
+    void specialInputsFailWithTheirCode_data()
+    {
+        QTest::addColumn<QString>("input");
+        QTest::addColumn<QByteArray>("code");
+        QTest::addColumn<bool>("unprivileged");
+        QVERIFY(m_special.isValid());
+        const QString fifo = m_special.filePath(QStringLiteral("pipe.mp4"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0644), 0);
+        const QString folder = m_special.filePath(QStringLiteral("folder.mp4"));
+        QVERIFY(QDir().mkpath(folder));
+        const QString locked = m_special.filePath(QStringLiteral("locked.mp4"));
+        QVERIFY(QFile::copy(fixtures::basicClip(4.0), locked));
+        QVERIFY(QFile::setPermissions(locked, {}));
+        QTest::newRow("folder") << folder << QByteArray("is_directory") << false;
+        QTest::newRow("fifo") << fifo << QByteArray("is_pipe") << false;
+        QTest::newRow("/dev/zero") << QStringLiteral("/dev/zero") << QByteArray("is_device") << false;
+        QTest::newRow("unreadable") << locked << QByteArray("permission_denied") << true;
+    }
+
+    void specialInputsFailWithTheirCode()
+    {
+        QFETCH(QString, input);
+        QFETCH(QByteArray, code);
+        QFETCH(bool, unprivileged);
+        QTemporaryDir out;
+        QStringList args{QStringLiteral("render"), QStringLiteral("thumbnails"), input, QStringLiteral("--output"),
+                         out.path()};
+        Run r;
+        if (unprivileged && ::geteuid() == 0) {
+            const QString setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
+            QVERIFY2(!setpriv.isEmpty(), "setpriv (util-linux) is needed to run the CLI without root's file access");
+            r = fixtures::runProcess(
+                setpriv,
+                QStringList{QStringLiteral("--bounding-set"), QStringLiteral("-dac_override,-dac_read_search"), cli()}
+                    + args,
+                120000);
+        } else {
+            r = run(args);
+        }
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("(" + code + ")"), r.err.constData());
+        QVERIFY2(r.err.contains(QFile::encodeName(input)), r.err.constData());
+        QVERIFY(visibleFiles(out.path()).isEmpty());
+    }
+
+    // Media over the limits: the code, and a sentence naming the option; the option moves it.
+    void limitsAndTheirOptions()
+    {
+        QTemporaryDir out;
+        const QString many = fixtures::manyStreamsClip(500);
+        Run r =
+            run({QStringLiteral("render"), QStringLiteral("waveform"), many, QStringLiteral("--output"), out.path()});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("(too_many_streams)") && r.err.contains("--max-media-streams"), r.err.constData());
+        r = run({QStringLiteral("render"), QStringLiteral("waveform"), many, QStringLiteral("--output"), out.path(),
+                 QStringLiteral("--max-media-streams"), QStringLiteral("500")});
+        QCOMPARE(r.exitCode, 0);
+
+        const QString huge = fixtures::hugePictureClip();
+        r = run({QStringLiteral("render"), QStringLiteral("thumbnails"), huge, QStringLiteral("--output"), out.path()});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("(media_too_large)") && r.err.contains("--max-frame-pixels"), r.err.constData());
+        const Run probed = run({QStringLiteral("probe"), huge});
+        QCOMPARE(probed.exitCode, 1);
+        QVERIFY2(probed.err.contains("(media_too_large)"), probed.err.constData());
+
+        r = run({QStringLiteral("render"), QStringLiteral("transcode"), fixtures::basicClip(4.0),
+                 QStringLiteral("--output"), out.path(), QStringLiteral("--max-job-memory"), QStringLiteral("4MiB"),
+                 QStringLiteral("--param"), QStringLiteral("width=1920")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("(media_too_large)") && r.err.contains("--max-job-memory"), r.err.constData());
+        // Bad option values are usage errors.
+        QCOMPARE(run({QStringLiteral("render"), QStringLiteral("probe"), many, QStringLiteral("--max-frame-pixels"),
+                      QStringLiteral("huge")})
+                     .exitCode,
+                 2);
+    }
+
+    // --param values are typed as in JSON, by the rule the engine's operations check: a number
+    // as text or a flag as a number is refused, naming the parameter; a key given twice too.
+    void paramsAreTyped()
+    {
+        QTemporaryDir out;
+        const QString clip = fixtures::basicClip(4.0);
+        auto render = [&](const QStringList &params) {
+            QStringList args{QStringLiteral("render"), QStringLiteral("thumbnails"), clip, QStringLiteral("--output"),
+                             out.path()};
+            for (const QString &p : params)
+                args << QStringLiteral("--param") << p;
+            return run(args);
+        };
+        Run r = render({QStringLiteral("count=\"8\"")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'count'") && r.err.contains("(invalid_params)"), r.err.constData());
+        r = render({QStringLiteral("count=true")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'count'"), r.err.constData());
+        r = render({QStringLiteral("sheet=no")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'sheet'"), r.err.constData());
+        r = render({QStringLiteral("count=2"), QStringLiteral("count=8")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'count' is given twice"), r.err.constData());
+        QVERIFY(visibleFiles(out.path()).isEmpty());
+        r = render({QStringLiteral("count=2"), QStringLiteral("sheet=false"), QStringLiteral("format=\"png\"")});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(visibleFiles(out.path()).filter(QStringLiteral(".thumb-")).size(), 2);
+        QVERIFY(visibleFiles(out.path()).filter(QStringLiteral("contact")).isEmpty());
     }
 
     void usageErrorsExitTwo()

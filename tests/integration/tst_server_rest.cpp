@@ -268,6 +268,25 @@ void tst_ServerRest::uploadErrors()
     QVERIFY2(message(r).contains(u"noise.mov"_s), r.body.constData());
     verifyNoServerPath(r.body);
 
+    // Over the media limits: refused by the upload's probe, from the header, before any decode.
+    QFile many(fixtures::manyStreamsClip(500));
+    QVERIFY(many.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, many.readAll(), {{"X-Filename", "many.mp4"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("too_many_streams"));
+    QVERIFY2(message(r).contains(u"many.mp4 has 500 streams"_s) && message(r).contains(u"--max-media-streams"_s),
+             r.body.constData());
+    verifyNoServerPath(r.body);
+    QFile huge(fixtures::hugePictureClip());
+    QVERIFY(huge.open(QIODevice::ReadOnly));
+    r = m_http.send("POST", url, alice.token, huge.readAll(), {{"X-Filename", "huge.h264"}});
+    QCOMPARE(r.status, 422);
+    QCOMPARE(r.errorCode(), QStringLiteral("media_too_large"));
+    QVERIFY2(message(r).contains(u"huge.h264"_s) && message(r).contains(u"10000×10000"_s)
+                 && message(r).contains(u"--max-frame-pixels"_s),
+             r.body.constData());
+    verifyNoServerPath(r.body);
+
     // Nothing of any of them was kept.
     QCOMPARE(mediaFiles(), before);
     QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media")), alice.token)
@@ -322,6 +341,15 @@ void tst_ServerRest::uploadNameNeverAPath()
     const QString dotted = upload(carol, m_clip, "...hidden.mp4");
     QVERIFY(!dotted.isEmpty());
     QVERIFY(mediaFiles().contains(dotted + QStringLiteral("/hidden.mp4"))); // never a hidden file
+    // Nothing left of the name: "media", as docs/protocol.md says (it once was "__").
+    const QString dots = upload(carol, m_clip, "...");
+    QVERIFY(!dots.isEmpty());
+    QCOMPARE(m_http.get(m_server->url(QStringLiteral("/api/media/") + dots), carol.token)
+                 .json()
+                 .value(QStringLiteral("name"))
+                 .toString(),
+             QStringLiteral("..."));
+    QVERIFY2(mediaFiles().contains(dots + QStringLiteral("/media")), qPrintable(mediaFiles().join(u", ")));
 }
 
 void tst_ServerRest::submitRunDownload()
@@ -583,14 +611,33 @@ void tst_ServerRest::submitValidation()
          "unknown_preset"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":0}}", 422, "invalid_params"},
         {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"bogus\":1}}", 422, "invalid_params"},
+        // Parameters are typed: a number is a JSON number, a flag true or false.
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":\"8\"}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":true}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"sheet\":\"no\"}}", 422,
+         "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"sheet\":0}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"format\":1}}", 422, "invalid_params"},
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":[8]}}", 422, "invalid_params"},
+        {"{\"kind\":\"transcode\",\"mediaId\":\"" + media + "\",\"params\":{\"in\":true}}", 422, "invalid_params"},
+        // A key given twice is refused, not decided by whichever came last.
+        {"{\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\",\"params\":{\"count\":2,\"count\":8}}", 422,
+         "invalid_params"},
+        {"{\"kind\":\"probe\",\"kind\":\"thumbnails\",\"mediaId\":\"" + media + "\"}", 400, "invalid_request"},
         {"{\"kind\":\"probe\",\"mediaId\":\"no-such-media\"}", 422, "unknown_media"},
     };
     for (const auto &c : cases) {
         const Reply r = m_http.postJson(url, alice.token, c.body);
-        QVERIFY2(r.status == c.status, c.body.constData());
+        QVERIFY2(r.status == c.status, (c.body + " -> " + r.body).constData());
         QVERIFY2(r.errorCode() == QLatin1StringView(c.code), (c.body + " -> " + r.body).constData());
-        QVERIFY(
-            !r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().isEmpty());
+        const QString message = r.json().value(u"error"_s).toObject().value(u"message"_s).toString();
+        QVERIFY(!message.isEmpty());
+        // A refused parameter is named.
+        if (c.status == 422 && QByteArrayView(c.code) == "invalid_params") {
+            const QByteArray params = c.body.mid(c.body.indexOf("\"params\":{") + 10);
+            const QString name = QString::fromUtf8(params.mid(1, params.indexOf('"', 1) - 1));
+            QVERIFY2(message.contains(u'\'' + name + u'\''), qPrintable(message));
+        }
     }
     // A body over the JSON limit.
     const Reply big = m_http.postJson(url, alice.token, "{\"kind\":\"" + QByteArray(2 << 20, 'k') + "\"}");

@@ -38,6 +38,7 @@ private slots:
     void slowStreamClientDropped();
     void slowUploadTimedOut();
     void streamsPerUserLimit();
+    void streamSlotsReleasedWhateverTheEnd();
     void benchHook();
 
 private:
@@ -580,6 +581,104 @@ void tst_ServerStreams::streamsPerUserLimit()
     SseClient four(server.port(), "/api/events", bearer(alice));
     QVERIFY(four.waitOpen());
     QCOMPARE(four.status, 200);
+    QCOMPARE(server.terminate(), 0);
+}
+
+// A stream's slot (of --max-streams-per-user, and clipdeck_streams_open) is given back however
+// its exchange ends: HEAD requests on both kinds of stream (answered with the head alone), clients
+// that leave before the first byte, right after the head, mid-event, or with a FIN instead of a
+// reset. Then every slot is free: the metric says 0 and the user opens the full number of streams.
+void tst_ServerStreams::streamSlotsReleasedWhateverTheEnd()
+{
+    constexpr int Limit = 10;
+    ServerProcess server(m_dir.path() + QStringLiteral("/slots"));
+    QVERIFY(server.start(
+        {QStringLiteral("--bench-publish"), QStringLiteral("--max-streams-per-user"), QString::number(Limit)}));
+    QCOMPARE(m_http
+                 .send("POST", server.url(QStringLiteral("/api/bench/jobs/slot-job/publish")), alice.token,
+                       QByteArray(300, 'e'))
+                 .status,
+             200);
+    const QByteArray auth = "\r\nAuthorization: Bearer " + alice.token + "\r\n\r\n";
+    const auto openMetric = [&](const char *kind, int n) {
+        const QByteArray line = "clipdeck_streams_open{kind=\"" + QByteArray(kind) + "\"} " + QByteArray::number(n);
+        return QTest::qWaitFor([&] { return m_http.get(server.url(QStringLiteral("/metrics"))).body.contains(line); },
+                               WaitMs);
+    };
+
+    // curl -I, many times over: ten times the limit, on both kinds of stream.
+    for (int i = 0; i < 10 * Limit; ++i) {
+        RawClient head(server.port());
+        QVERIFY(head.waitConnected());
+        head.socket.write(
+            (i % 2 ? "HEAD /api/events HTTP/1.1\r\nHost: x" : "HEAD /api/jobs/slot-job/stream HTTP/1.1\r\nHost: x")
+            + auth);
+        QVERIFY(head.waitClosed());
+        QCOMPARE(head.status(), 200);
+        QVERIFY2(head.body().isEmpty(), head.body().constData());
+    }
+    QVERIFY(openMetric("events", 0));
+    QVERIFY(openMetric("job", 0));
+    {
+        SseClient get(server.port(), "/api/events", bearer(alice));
+        QVERIFY(get.waitOpen());
+        QCOMPARE(get.status, 200);
+    }
+
+    // GET streams whose clients go in every state.
+    for (const char *path : {"/api/events", "/api/jobs/slot-job/stream"}) {
+        const QByteArray target(path);
+        // Gone before the first write: the request and the close arrive together.
+        for (const bool reset : {true, false}) {
+            RawClient gone(server.port());
+            QVERIFY(gone.waitConnected());
+            gone.socket.write("GET " + target + " HTTP/1.1\r\nHost: x" + auth);
+            QVERIFY(gone.socket.flush());
+            if (reset)
+                gone.socket.abort();
+            else
+                gone.socket.disconnectFromHost();
+        }
+        // Right after the head and the first events, with a reset and with a FIN.
+        for (const bool reset : {true, false}) {
+            SseClient opened(server.port(), target, bearer(alice));
+            QVERIFY(opened.waitOpen());
+            QCOMPARE(opened.status, 200);
+            if (reset)
+                opened.socket.abort();
+            else
+                opened.socket.disconnectFromHost();
+        }
+        // Mid-response: in the job's event, in the preamble of the user stream (which has no
+        // snapshot here: bench jobs are not the user's jobs).
+        SseClient cut(server.port(), target, bearer(alice));
+        cut.cutAfter(target.contains("slot-job") ? 40 : 5);
+        QVERIFY(cut.waitClosed());
+        QVERIFY(cut.cut);
+    }
+    QVERIFY(openMetric("events", 0));
+    QVERIFY(openMetric("job", 0));
+
+    // Every slot is free: the whole allowance opens, and the next one is refused.
+    std::vector<std::unique_ptr<SseClient>> all;
+    for (int i = 0; i < Limit; ++i) {
+        all.push_back(std::make_unique<SseClient>(server.port(), i % 2 ? "/api/events" : "/api/jobs/slot-job/stream",
+                                                  bearer(alice)));
+        QVERIFY(all.back()->waitOpen());
+        QCOMPARE(all.back()->status, 200);
+    }
+    SseClient over(server.port(), "/api/events", bearer(alice));
+    QVERIFY(over.waitClosed());
+    QCOMPARE(over.status, 429);
+    // A refused HEAD takes nothing either.
+    RawClient refusedHead(server.port());
+    QVERIFY(refusedHead.waitConnected());
+    refusedHead.socket.write("HEAD /api/events HTTP/1.1\r\nHost: x" + auth);
+    QVERIFY(refusedHead.waitReceived("\r\n\r\n"));
+    QCOMPARE(refusedHead.status(), 429);
+    all.clear();
+    QVERIFY(openMetric("events", 0));
+    QVERIFY(openMetric("job", 0));
     QCOMPARE(server.terminate(), 0);
 }
 

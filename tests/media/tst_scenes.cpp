@@ -357,7 +357,7 @@ private slots:
         QCOMPARE(std::get<std::unique_ptr<VideoReader>>(image)->height(), 90);
         clearOutputs();
 
-        result = run(m_cuts.path, {{QStringLiteral("thumbnails"), QStringLiteral("false")}});
+        result = run(m_cuts.path, {{QStringLiteral("thumbnails"), false}});
         QVERIFY(!result.error);
         QCOMPARE(result.outputs.size(), 1);
         for (const QJsonValue &s : scenesJson(result).value(QStringLiteral("scenes")).toArray())
@@ -718,10 +718,16 @@ private slots:
         QTest::addColumn<bool>("valid");
         QTest::newRow("defaults") << QVariantMap{} << true;
         QTest::newRow("all set") << QVariantMap{{QStringLiteral("sensitivity"), 0.8},
-                                                {QStringLiteral("minSceneSeconds"), QStringLiteral("1.5")},
-                                                {QStringLiteral("thumbnails"), QStringLiteral("yes")},
+                                                {QStringLiteral("minSceneSeconds"), 1.5},
+                                                {QStringLiteral("thumbnails"), false},
                                                 {QStringLiteral("thumbnailWidth"), 480}}
                                  << true;
+        // Typed as in JSON: a number in a string, or a word for a flag, is refused.
+        QTest::newRow("number as text") << QVariantMap{{QStringLiteral("minSceneSeconds"), QStringLiteral("1.5")}}
+                                        << false;
+        QTest::newRow("flag as text") << QVariantMap{{QStringLiteral("thumbnails"), QStringLiteral("yes")}} << false;
+        QTest::newRow("flag as number") << QVariantMap{{QStringLiteral("thumbnails"), 1}} << false;
+        QTest::newRow("number as flag") << QVariantMap{{QStringLiteral("sensitivity"), true}} << false;
         QTest::newRow("sensitivity above 1") << QVariantMap{{QStringLiteral("sensitivity"), 1.5}} << false;
         QTest::newRow("sensitivity not a number")
             << QVariantMap{{QStringLiteral("sensitivity"), QStringLiteral("high")}} << false;

@@ -614,6 +614,13 @@ private slots:
         QTest::addColumn<QVariantMap>("params");
         QTest::newRow("count 0") << QVariantMap{{QStringLiteral("count"), 0}};
         QTest::newRow("count text") << QVariantMap{{QStringLiteral("count"), QStringLiteral("many")}};
+        // Typed as in JSON (the server took "8" and true as counts once; true made 1 thumbnail).
+        QTest::newRow("count as numeric text") << QVariantMap{{QStringLiteral("count"), QStringLiteral("8")}};
+        QTest::newRow("count true") << QVariantMap{{QStringLiteral("count"), true}};
+        QTest::newRow("count list") << QVariantMap{{QStringLiteral("count"), QVariantList{8}}};
+        QTest::newRow("sheet as text") << QVariantMap{{QStringLiteral("sheet"), QStringLiteral("no")}};
+        QTest::newRow("sheet as number") << QVariantMap{{QStringLiteral("sheet"), 0}};
+        QTest::newRow("format as number") << QVariantMap{{QStringLiteral("format"), 1}};
         QTest::newRow("format gif") << QVariantMap{{QStringLiteral("format"), QStringLiteral("gif")}};
         QTest::newRow("unknown key") << QVariantMap{{QStringLiteral("colums"), 3}};
         QTest::newRow("nothing to make") << QVariantMap{
@@ -640,8 +647,7 @@ private slots:
     void validParams()
     {
         QVERIFY(!validateThumbnails({}));
-        QVERIFY(!validateThumbnails(
-            {{QStringLiteral("count"), QStringLiteral("12")}, {QStringLiteral("sheet"), QStringLiteral("no")}}));
+        QVERIFY(!validateThumbnails({{QStringLiteral("count"), 12.0}, {QStringLiteral("sheet"), false}}));
         QVERIFY(!validateThumbnails({{QStringLiteral("count"), 12}, {QStringLiteral("columns"), 6}}));
     }
 };

@@ -657,6 +657,15 @@ private slots:
             << invalid << QStringLiteral("audio-only");
         QTest::newRow("audio not a boolean")
             << QVariantMap{{QStringLiteral("audio"), QStringLiteral("maybe")}} << invalid << QStringLiteral("audio");
+        // Typed as in JSON: the right value of the wrong type is refused, naming the parameter.
+        QTest::newRow("audio as text") << QVariantMap{{QStringLiteral("audio"), QStringLiteral("false")}} << invalid
+                                       << QStringLiteral("'audio'");
+        QTest::newRow("width as text") << QVariantMap{{QStringLiteral("width"), QStringLiteral("320")}} << invalid
+                                       << QStringLiteral("'width'");
+        QTest::newRow("in as a flag") << QVariantMap{{QStringLiteral("in"), true}} << invalid << QStringLiteral("'in'");
+        QTest::newRow("negative in") << QVariantMap{{QStringLiteral("in"), -1}} << invalid << QStringLiteral("'in'");
+        QTest::newRow("preset as number")
+            << QVariantMap{{QStringLiteral("preset"), 720}} << invalid << QStringLiteral("'preset'");
     }
 
     void validation()
@@ -684,11 +693,13 @@ private slots:
                                    {QStringLiteral("quality"), 8},
                                    {QStringLiteral("in"), QStringLiteral("00:00:01.5")},
                                    {QStringLiteral("out"), QStringLiteral("2:00")},
-                                   {QStringLiteral("width"), QStringLiteral("1280")},
+                                   {QStringLiteral("width"), 1280},
                                    {QStringLiteral("fps"), 29.97},
-                                   {QStringLiteral("audio"), QStringLiteral("no")}})
+                                   {QStringLiteral("audio"), false}})
                 == std::nullopt);
         QVERIFY(validateProxy({{QStringLiteral("quality"), 30}}) == std::nullopt);
+        // Times take seconds as a number too.
+        QVERIFY(validateTranscode({{QStringLiteral("in"), 1.5}, {QStringLiteral("out"), 3}}) == std::nullopt);
     }
 };
 

@@ -66,6 +66,10 @@ void tst_Config::defaults()
     QCOMPARE(c.maxStreamBufferBytes, 1 << 20);
     QVERIFY(!c.benchPublish);
     QVERIFY(c.corsOrigins.isEmpty());
+    // The media limits: media::Limits' defaults.
+    QCOMPARE(c.mediaLimits.maxFramePixels, qint64(8192) * 4320);
+    QCOMPARE(c.mediaLimits.maxStreams, 64);
+    QCOMPARE(c.mediaLimits.memoryBudgetBytes, qint64(2) << 30);
 }
 
 void tst_Config::flags()
@@ -129,6 +133,12 @@ void tst_Config::sizesAndTimes()
     QCOMPARE(ok({QStringLiteral("--max-upload"), QStringLiteral("2GiB")}).maxUploadBytes, qint64(2) << 30);
     QCOMPARE(ok({QStringLiteral("--max-upload"), QStringLiteral("512KiB")}).maxUploadBytes, 512 * 1024);
     QCOMPARE(ok({QStringLiteral("--max-upload"), QStringLiteral("1234")}).maxUploadBytes, 1234);
+    QCOMPARE(ok({QStringLiteral("--max-frame-pixels"), QStringLiteral("7680x4320")}).mediaLimits.maxFramePixels,
+             qint64(7680) * 4320);
+    QCOMPARE(ok({QStringLiteral("--max-frame-pixels"), QStringLiteral("1000000")}).mediaLimits.maxFramePixels, 1000000);
+    QCOMPARE(ok({QStringLiteral("--max-media-streams"), QStringLiteral("8")}).mediaLimits.maxStreams, 8);
+    QCOMPARE(ok({QStringLiteral("--max-job-memory"), QStringLiteral("4GiB")}).mediaLimits.memoryBudgetBytes, qint64(4)
+                                                                                                                 << 30);
     QCOMPARE(ok({QStringLiteral("--max-stream-buffer"), QStringLiteral("64KiB")}).maxStreamBufferBytes, 65536);
     QCOMPARE(ok({QStringLiteral("--max-header-bytes"), QStringLiteral("8192")}).maxHeaderBytes, 8192);
     QCOMPARE(ok({QStringLiteral("--header-timeout"), QStringLiteral("0.25")}).headerTimeoutMs, 250);
@@ -221,6 +231,12 @@ void tst_Config::errors_data()
     QTest::newRow("stream limit zero") << QStringList{QStringLiteral("--max-streams-per-user"), QStringLiteral("0")}
                                        << "max-streams-per-user must be";
     QTest::newRow("bool") << QStringList{QStringLiteral("--bench-publish=maybe")} << "bench-publish must be";
+    QTest::newRow("frame pixels") << QStringList{QStringLiteral("--max-frame-pixels"), QStringLiteral("8k")}
+                                  << "max-frame-pixels must be";
+    QTest::newRow("media streams zero") << QStringList{QStringLiteral("--max-media-streams"), QStringLiteral("0")}
+                                        << "max-media-streams must be";
+    QTest::newRow("job memory tiny") << QStringList{QStringLiteral("--max-job-memory"), QStringLiteral("1000")}
+                                     << "max-job-memory must be";
 }
 
 void tst_Config::errors()
@@ -240,9 +256,10 @@ void tst_Config::helpAndVersion()
     QVERIFY(std::get<ConfigRequest>(r).help);
     QVERIFY(std::get<ConfigRequest>(parse({QStringLiteral("--version")})).version);
     const QString text = usage();
-    for (const char *key : {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat",
-                            "--idle-timeout", "--max-upload", "--max-header-bytes", "--max-streams-per-user",
-                            "--cors-origin", "--history", "--bench-publish", "--config"})
+    for (const char *key :
+         {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat", "--idle-timeout",
+          "--max-upload", "--max-header-bytes", "--max-streams-per-user", "--cors-origin", "--history",
+          "--bench-publish", "--config", "--max-frame-pixels", "--max-media-streams", "--max-job-memory"})
         QVERIFY2(text.contains(QLatin1StringView(key)), key);
 }
 

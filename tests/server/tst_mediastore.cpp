@@ -108,6 +108,12 @@ void tst_MediaStore::safeFileName_data()
     QTest::newRow("bidi override") << u"clip"_s + QChar(0x202E) + u"gpj.exe"_s << u"clipgpj.exe"_s;
     QTest::newRow("line separator") << u"a"_s + QChar(0x2028) + u"b.mp4"_s << u"ab.mp4"_s;
     QTest::newRow("nothing left") << QString(QChar(0x202E)) + u".mp4"_s << u"media.mp4"_s;
+    // Names of dots alone: nothing is left of them (never "__").
+    QTest::newRow("three dots") << u"..."_s << u"media"_s;
+    QTest::newRow("four dots") << u"...."_s << u"media"_s;
+    QTest::newRow("dots and spaces") << u". . ."_s << u"media"_s;
+    QTest::newRow("dots around, unusable extension") << u"..a.b c"_s << u"a"_s;
+    QTest::newRow("trailing dot") << u"clip."_s << u"clip"_s;
     QTest::newRow("long ascii") << QString(300, u'n') + u".mp4"_s
                                 << QString(MediaStore::MaxBaseBytes, u'n') + u".mp4"_s;
     // 3-byte characters: 40 of them are 120 bytes; the 41st would pass the cap.

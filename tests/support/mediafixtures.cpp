@@ -190,6 +190,38 @@ QString audioOnlyClip(double seconds)
                      QStringLiteral("2"), QStringLiteral("-c:a"), QStringLiteral("aac")});
 }
 
+QString hugePictureClip()
+{
+    return generate(QStringLiteral("huge-10000x10000.h264"),
+                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("color=c=gray:s=10000x10000:r=25:d=0.08"), QStringLiteral("-frames:v"),
+                     QStringLiteral("2"), QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
+                     QStringLiteral("ultrafast"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")});
+}
+
+QString manyStreamsClip(int streams)
+{
+    const QString track = generate(QStringLiteral("one-aac-track.m4a"),
+                                   {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                                    QStringLiteral("sine=frequency=440:sample_rate=48000:duration=0.5"),
+                                    QStringLiteral("-c:a"), QStringLiteral("aac")});
+    if (track.isEmpty())
+        return {};
+    QStringList args{QStringLiteral("-i"), track};
+    for (int i = 0; i < streams; ++i)
+        args << QStringLiteral("-map") << QStringLiteral("0:a");
+    args << QStringLiteral("-c") << QStringLiteral("copy");
+    return generate(QStringLiteral("streams-%1.mp4").arg(streams), args);
+}
+
+QString needleClip()
+{
+    return generate(QStringLiteral("needle-16x2048.mp4"),
+                    {QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                     QStringLiteral("testsrc2=size=16x2048:rate=25:duration=1"), QStringLiteral("-c:v"),
+                     QStringLiteral("libx264"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")});
+}
+
 QString videoOnlyClip(double seconds)
 {
     const QString d = QString::number(seconds);

@@ -43,6 +43,16 @@ QString rotatedClip();
 // half: the header promises the whole clip, the media data stops half-way.
 QString truncatedFaststartClip();
 
+// --- hostile inputs: small files that ask for much (media::Limits) ---------------------------
+
+// A raw H.264 stream of 2 flat grey 10000×10000 pictures (~290 KB): its size is known only once
+// the stream is parsed (no container header), and decoding it takes ~150 MB a picture.
+QString hugePictureClip();
+// An MP4 of `streams` copies of one short AAC track (0.5 s, copied, not re-encoded).
+QString manyStreamsClip(int streams = 500);
+// A 16×2048 H.264 clip, 1 s: an extreme shape (a width asked for its output makes it tall).
+QString needleClip();
+
 QString mediaDir();
 
 } // namespace fixtures

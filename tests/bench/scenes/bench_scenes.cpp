@@ -120,9 +120,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < args.size(); ++i) {
         const QString &a = args[i];
         if (a == u"--sensitivity" && i + 1 < args.size())
-            params.insert(QStringLiteral("sensitivity"), args[++i]);
+            params.insert(QStringLiteral("sensitivity"), paramFromText(args[++i]));
         else if (a == u"--min-scene" && i + 1 < args.size())
-            params.insert(QStringLiteral("minSceneSeconds"), args[++i]);
+            params.insert(QStringLiteral("minSceneSeconds"), paramFromText(args[++i]));
         else if (a == u"--thumbnails")
             params.insert(QStringLiteral("thumbnails"), true);
         else if (a == u"--candidates")

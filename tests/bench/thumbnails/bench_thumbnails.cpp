@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     for (qsizetype i = 4; i < args.size(); ++i) {
         const qsizetype eq = args[i].indexOf(u'=');
         if (eq > 0)
-            request.params.insert(args[i].left(eq), args[i].mid(eq + 1));
+            request.params.insert(args[i].left(eq), paramFromText(args[i].mid(eq + 1)));
     }
     const bool thumbnails = args[1] == u"thumbnails";
     NoControl control;

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
         const qsizetype eq = args[i].indexOf(u'=');
         if (eq <= 0)
             return usage();
-        params.insert(args[i].left(eq), args[i].mid(eq + 1));
+        params.insert(args[i].left(eq), paramFromText(args[i].mid(eq + 1)));
     }
     QuietControl control;
     QElapsedTimer timer;
