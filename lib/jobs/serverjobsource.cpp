@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QPointer>
@@ -206,7 +207,8 @@ ServerJobSource::Private::Private(ServerJobSource *owner, const QUrl &baseUrl, c
     if (!manager)
         own = new QNetworkAccessManager(q);
     stream = new sse::EventSource(q);
-    stream->setNetworkAccessManager(nam());
+    // The stream has its own transport (lib/sse/httpstream_p.h): it takes the manager's proxy.
+    stream->setProxy(nam()->proxy());
     stream->setUrl(apiUrl(u"/api/events"_s));
     stream->setRawHeader("Authorization", authorization);
     stream->setReadTimeout(StreamReadTimeoutMs);
