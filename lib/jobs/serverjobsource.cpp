@@ -240,6 +240,10 @@ QNetworkRequest ServerJobSource::Private::request(const QString &encodedPath) co
     // Nothing of the API is cacheable: every answer is the server's state now.
     r.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     r.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    // QNAM's default policy follows a redirect to another origin with every header and the body:
+    // the token (and an upload) would go to whoever the Location names. The stream keeps to the
+    // same rule in its own way (docs/protocol.md, "The Clipdeck client").
+    r.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
     return r;
 }
 
