@@ -22,6 +22,7 @@ packages=(
   # Redis
   libhiredis-dev redis-server
   nginx libnginx-mod-nchan chromium  # tests/bench/server (nginx + nchan side by side), tests/integration/browser (headless chromium)
+  openssl  # tests make a throwaway TLS certificate (tests/support/testcertificate.h)
   # running the app and its tests headless
   xvfb xauth libgl1-mesa-dri x11-utils imagemagick
 )

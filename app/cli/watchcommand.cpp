@@ -32,6 +32,9 @@ namespace {
 constexpr int ExitOk = 0;
 constexpr int ExitFatal = 1;
 constexpr int ExitUsage = 2;
+// Ended by a signal: 128 + its number, as a shell reports a process it killed, so a script can
+// tell an interrupted watch (130 for SIGINT, 143 for SIGTERM) from a stream that ended.
+constexpr int ExitSignalBase = 128;
 
 // Every line is written and flushed at once: a script reading the pipe must see an event when
 // it arrives, not when a stdio buffer fills.
@@ -122,16 +125,18 @@ QString formatDelay(int milliseconds)
 #ifdef Q_OS_UNIX
 int signalPipe[2] = {-1, -1};
 
-void onTerminationSignal(int)
+void onTerminationSignal(int signal)
 {
-    const char byte = 1;
+    const char byte = char(signal);
     [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
 }
 
 // SIGINT/SIGTERM become an event-loop notification, so the stream is closed and the last line
 // flushed like any other end. The handler stays installed: `timeout -s INT` signals both the
 // child and its process group, and that second copy must not turn a clean exit into a kill.
-std::unique_ptr<QSocketNotifier> installSignalNotifier(std::function<void()> onSignal)
+// Nothing in the loop blocks (the EventSource reads incrementally and caps a response head), so
+// the notification is handled at once, whatever the server sends.
+std::unique_ptr<QSocketNotifier> installSignalNotifier(std::function<void(int signal)> onSignal)
 {
     if (signalPipe[0] < 0) {
         if (::pipe(signalPipe) != 0)
@@ -147,9 +152,9 @@ std::unique_ptr<QSocketNotifier> installSignalNotifier(std::function<void()> onS
     ::sigaction(SIGTERM, &action, nullptr);
     auto notifier = std::make_unique<QSocketNotifier>(signalPipe[0], QSocketNotifier::Read);
     QObject::connect(notifier.get(), &QSocketNotifier::activated, notifier.get(), [onSignal] {
-        char byte;
-        [[maybe_unused]] const auto n = ::read(signalPipe[0], &byte, 1);
-        onSignal();
+        char byte = 0;
+        if (::read(signalPipe[0], &byte, 1) == 1)
+            onSignal(int(byte));
     });
     return notifier;
 }
@@ -179,13 +184,21 @@ int runWatchCommand(const QStringList &arguments)
     cli.setApplicationDescription(
         QStringLiteral("Prints a Server-Sent Events stream, reconnecting with backoff and Last-Event-ID like the\n"
                        "Clipdeck client. Exits 0 when the server ends the stream for good (HTTP 204) or after\n"
-                       "--max-events events, 1 on a fatal error (e.g. HTTP 404), 2 on a usage error."));
+                       "--max-events events, 1 on a fatal error (e.g. HTTP 404, or a response head over 64 KiB),\n"
+                       "2 on a usage error, 130 on SIGINT and 143 on SIGTERM (after closing the stream).\n"
+                       "Authorization, Cookie, Proxy-Authorization and every --sensitive-header are not sent\n"
+                       "on after a redirect to another origin (scheme, host or port)."));
     cli.addPositionalArgument(QStringLiteral("URL"), QStringLiteral("The stream (http or https)."));
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     const QCommandLineOption header(
         QStringLiteral("header"),
         QStringLiteral("Send a request header, e.g. \"Authorization: Bearer T\" (repeatable)."),
         QStringLiteral("Name: value"));
+    const QCommandLineOption sensitiveHeader(
+        QStringLiteral("sensitive-header"),
+        QStringLiteral("A header that carries a secret (e.g. X-Api-Key): like Authorization and Cookie, it is "
+                       "not sent after a redirect to another origin (repeatable)."),
+        QStringLiteral("NAME"));
     const QCommandLineOption method(QStringLiteral("method"), QStringLiteral("Request method (default GET)."),
                                     QStringLiteral("M"));
     const QCommandLineOption body(QStringLiteral("body"), QStringLiteral("Request body, resent on every reconnect."),
@@ -208,7 +221,8 @@ int runWatchCommand(const QStringList &arguments)
     const QCommandLineOption jsonl(
         QStringLiteral("jsonl"),
         QStringLiteral("One JSON object per line on stdout: open, event, comment, error, closed."));
-    cli.addOptions({help, header, method, body, lastEventId, readTimeout, retry, maxEvents, comments, jsonl});
+    cli.addOptions(
+        {help, header, sensitiveHeader, method, body, lastEventId, readTimeout, retry, maxEvents, comments, jsonl});
 
     if (!cli.parse(QStringList{QStringLiteral("clipdeck-cli watch")} + arguments))
         return usageError(cli.errorText());
@@ -233,6 +247,13 @@ int runWatchCommand(const QStringList &arguments)
             return usageError(QStringLiteral("--header wants \"Name: value\", got \"%1\"").arg(h));
         source.setRawHeader(name.toLatin1(), h.mid(colon + 1).trimmed().toUtf8());
     }
+    QStringList sensitive;
+    for (const QString &name : cli.values(sensitiveHeader)) {
+        if (name.trimmed().isEmpty() || name.contains(u' ') || name.contains(u':'))
+            return usageError(QStringLiteral("--sensitive-header wants a header name, got \"%1\"").arg(name));
+        sensitive << name.trimmed();
+    }
+    source.setSensitiveHeaders(sensitive);
     if (cli.isSet(method))
         source.setMethod(cli.value(method).toLatin1());
     if (cli.isSet(body))
@@ -266,6 +287,7 @@ int runWatchCommand(const QStringList &arguments)
     QEventLoop loop;
     int eventCount = 0;
     bool fatal = false;
+    int endedBySignal = 0;
 
     QObject::connect(&source, &EventSource::opened, &loop, [&] {
         if (asJson)
@@ -319,11 +341,19 @@ int runWatchCommand(const QStringList &arguments)
             JsonLine("closed").write();
         else
             writeText(stderr, QStringLiteral("* closed"));
-        loop.exit(fatal ? ExitFatal : ExitOk);
+        loop.exit(endedBySignal ? ExitSignalBase + endedBySignal : fatal ? ExitFatal : ExitOk);
     });
 
 #ifdef Q_OS_UNIX
-    const auto signalNotifier = installSignalNotifier([&source] { source.close(); });
+    const auto signalNotifier = installSignalNotifier([&](int signal) {
+        if (endedBySignal)
+            return; // a second copy (see above): already on the way out
+        endedBySignal = signal;
+        if (source.readyState() == EventSource::Closed)
+            loop.exit(ExitSignalBase + signal); // between the last close and the loop's end
+        else
+            source.close(); // "closed" is printed, then the loop ends with 128 + signal
+    });
 #endif
 
     // Opened from the loop, so even an immediate close has a loop to end.

@@ -235,6 +235,8 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
         QNetworkRequest jobsRequest(endpoint(QStringLiteral("/api/jobs")));
         jobsRequest.setTransferTimeout(8000);
         jobsRequest.setRawHeader("Authorization", "Bearer " + token.trimmed().toUtf8());
+        // The token stays with the server typed in: never after a redirect to another origin.
+        jobsRequest.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
         QNetworkReply *authReply = m_nam->get(jobsRequest);
         m_testReply = authReply;
         connect(authReply, &QNetworkReply::finished, this, [=, this] {

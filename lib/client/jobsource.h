@@ -1,7 +1,7 @@
 #pragma once
 
-// Where jobs run, as the client sees it: the local engine (engine/enginejobsource.h) or one
-// Clipdeck server (jobs/serverjobsource.h). Every source reports its jobs as schema v1 snapshots
+// Where jobs run, as the client sees it: the local engine (client/enginejobsource.h) or one
+// Clipdeck server (client/serverjobsource.h). Every source reports its jobs as schema v1 snapshots
 // (jobs/job.h), the same events whichever side runs them, so the JobModel never cares where a
 // job runs. Actions on a job go back to the source that reported it.
 //

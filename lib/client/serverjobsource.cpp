@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QPointer>
@@ -209,7 +210,8 @@ ServerJobSource::Private::Private(ServerJobSource *owner, const QUrl &baseUrl, c
     if (!manager)
         own = new QNetworkAccessManager(q);
     stream = new sse::EventSource(q);
-    stream->setNetworkAccessManager(nam());
+    // The stream has its own transport (lib/sse/httpstream_p.h): it takes the manager's proxy.
+    stream->setProxy(nam()->proxy());
     stream->setUrl(apiUrl(u"/api/events"_s));
     stream->setRawHeader("Authorization", authorization);
     stream->setReadTimeout(StreamReadTimeoutMs);
@@ -241,6 +243,10 @@ QNetworkRequest ServerJobSource::Private::request(const QString &encodedPath) co
     // Nothing of the API is cacheable: every answer is the server's state now.
     r.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     r.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    // QNAM's default policy follows a redirect to another origin with every header and the body:
+    // the token (and an upload) would go to whoever the Location names. The stream keeps to the
+    // same rule in its own way (docs/protocol.md, "The Clipdeck client").
+    r.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
     return r;
 }
 

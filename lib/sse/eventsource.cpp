@@ -1,14 +1,16 @@
 #include "sse/eventsource.h"
 
+#include "sse/httpstream_p.h"
 #include "sse/parser.h"
 
 #include <QMetaMethod>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
-#include <QPointer>
+#include <QNetworkProxy>
 #include <QRandomGenerator>
 #include <QTimer>
+
+#ifndef QT_NO_SSL
+#include <QSslConfiguration>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -19,7 +21,10 @@ namespace clipdeck::sse {
 
 namespace {
 
-using HeaderList = QList<std::pair<QByteArray, QByteArray>>;
+using HeaderList = HttpHeaderList;
+
+// Always dropped on a redirect to another origin, on top of EventSource::sensitiveHeaders.
+constexpr const char *CredentialHeaders[] = {"Authorization", "Cookie", "Proxy-Authorization"};
 
 bool isEventStream(const QByteArray &contentType)
 {
@@ -48,6 +53,12 @@ bool sameOrigin(const QUrl &a, const QUrl &b)
 {
     const auto defaultPort = [](const QUrl &url) { return url.scheme() == u"https" ? 443 : 80; };
     return a.scheme() == b.scheme() && a.host() == b.host() && a.port(defaultPort(a)) == b.port(defaultPort(b));
+}
+
+bool isContentEncodingIdentity(QByteArrayView contentEncoding)
+{
+    const QByteArrayView coding = QByteArrayView(contentEncoding).trimmed();
+    return coding.isEmpty() || coding.compare("identity", Qt::CaseInsensitive) == 0;
 }
 
 bool containsLineBreakOrNul(QByteArrayView bytes)
@@ -80,31 +91,29 @@ struct EventSource::Private
 {
     explicit Private(EventSource *q);
 
-    QNetworkAccessManager *manager();
     void setState(ReadyState newState);
 
     void startAttempt();
     void sendRequest();
-    void onMetaDataChanged();
-    void onReadyRead();
+    void onHead();
+    void onBody(QByteArrayView bytes);
     void onFinished();
-    void feed(const QByteArray &chunk);
+    void onFailed(const QString &message, HttpStream::Failure failure);
+    void feed(QByteArrayView chunk);
     void followRedirect(int status);
+    bool isSensitive(QByteArrayView name) const;
     void open();
-    void teardownReply(bool letFinish = false);
+    void teardownConnection();
     void resetParser();
     void clearSchedule(bool resetAttempt);
     void scheduleReconnect(const QString &message, int httpStatus, int minimumDelay = 0);
     void fail(const QString &message, int httpStatus);
-    void endConnection(); // the current response is settled and no longer wanted
     void closeForGood();
     int computeDelay() const;
     void restartReadTimer();
     void commitLastEventId(const QString &id);
 
     EventSource *q;
-    QPointer<QNetworkAccessManager> externalManager;
-    QNetworkAccessManager *ownManager = nullptr;
 
     // Configuration.
     QUrl url;
@@ -119,6 +128,8 @@ struct EventSource::Private
     int readTimeout = 0;
     int maxRedirects = DefaultMaxRedirects;
     qint64 maxEventSize = Parser::DefaultMaxEventSize;
+    QStringList sensitiveHeaders;
+    HttpStreamOptions transport{qsizetype(DefaultMaxResponseHeadSize)}; // head limit, proxy, TLS
 
     // State.
     ReadyState state = Closed;
@@ -134,13 +145,12 @@ struct EventSource::Private
     quint64 generation = 0;
 
     // The current attempt: where redirects have taken it so far.
-    QNetworkReply *reply = nullptr;
+    HttpStream *connection = nullptr;
     QUrl requestUrl;
     QByteArray requestMethod;
     QByteArray requestBody;
     HeaderList requestHeaders;
     int redirects = 0;
-    bool responseHandled = false;
     bool streaming = false;
 
     // The parser must not be reset from inside its own feed() (a handler may call close() or
@@ -148,6 +158,8 @@ struct EventSource::Private
     Parser parser;
     bool feeding = false;
     bool parserResetPending = false;
+    QByteArray deferredBody; // arrived while feeding (see onBody())
+    quint64 deferredGeneration = 0;
     bool lastEventIdSetDuringFeed = false;
     quint64 feedGeneration = 0;
 
@@ -200,7 +212,7 @@ EventSource::Private::Private(EventSource *owner) : q(owner)
     });
 
     QObject::connect(&reconnectTimer, &QTimer::timeout, q, [this] {
-        if (state != Connecting || reply)
+        if (state != Connecting || connection)
             return;
         const quint64 gen = generation;
         clearSchedule(false);
@@ -208,7 +220,7 @@ EventSource::Private::Private(EventSource *owner) : q(owner)
             startAttempt();
     });
     QObject::connect(&readTimer, &QTimer::timeout, q, [this] {
-        if (!reply)
+        if (!connection)
             return;
         scheduleReconnect(EventSource::tr("no data received for %1 ms").arg(readTimeout), 0);
     });
@@ -218,15 +230,6 @@ EventSource::Private::Private(EventSource *owner) : q(owner)
         attempt = 0;
         Q_EMIT this->q->reconnectScheduleChanged();
     });
-}
-
-QNetworkAccessManager *EventSource::Private::manager()
-{
-    if (externalManager)
-        return externalManager;
-    if (!ownManager)
-        ownManager = new QNetworkAccessManager(q);
-    return ownManager;
 }
 
 void EventSource::Private::setState(ReadyState newState)
@@ -263,10 +266,16 @@ void EventSource::Private::startAttempt()
              0);
         return;
     }
-    requestUrl = url;
+    requestUrl = url.adjusted(QUrl::RemoveUserInfo);
     requestMethod = method.isEmpty() ? QByteArrayLiteral("GET") : method;
     requestBody = body;
     requestHeaders = headers;
+    // Credentials in the URL go out as Basic authorization (like curl, without waiting for a
+    // challenge), and so are dropped with it on a redirect to another origin.
+    if (!url.userName().isEmpty() && findHeader(requestHeaders, "Authorization") < 0) {
+        const QByteArray credentials = url.userName().toUtf8() + ':' + url.password().toUtf8();
+        requestHeaders.append({QByteArrayLiteral("Authorization"), "Basic " + credentials.toBase64()});
+    }
     redirects = 0;
     resetParser();
     sendRequest();
@@ -274,45 +283,33 @@ void EventSource::Private::startAttempt()
 
 void EventSource::Private::sendRequest()
 {
-    QNetworkRequest request(requestUrl);
-    // Redirects are ours to follow: QNAM's own policies neither let us cap them per attempt
-    // nor apply the 303 (and POST 301/302) switch to GET the way fetch does.
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    // An external manager may carry a cache; a stream must never come from it or go into it.
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-    // HTTP/1.1 gives the stream a TCP connection of its own: abort() and the read timeout then
-    // act on exactly this stream, and a stalled stream cannot hold up requests multiplexed
-    // beside it.
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-
-    request.setRawHeader("Accept", "text/event-stream");
-    request.setRawHeader("Cache-Control", "no-cache");
-    for (const auto &[name, value] : std::as_const(requestHeaders))
-        request.setRawHeader(name, value);
+    HttpRequest request;
+    request.url = requestUrl;
+    request.method = requestMethod;
+    request.body = requestBody;
+    // The caller's headers override these defaults; Last-Event-ID is ours.
+    request.headers = {{QByteArrayLiteral("Accept"), QByteArrayLiteral("text/event-stream")},
+                       {QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-cache")}};
+    for (const auto &[name, value] : std::as_const(requestHeaders)) {
+        removeHeader(request.headers, name);
+        request.headers.append({name, value});
+    }
     const QByteArray id = lastEventId.toUtf8();
+    removeHeader(request.headers, "Last-Event-ID");
     if (!id.isEmpty() && !containsLineBreakOrNul(id))
-        request.setRawHeader("Last-Event-ID", id);
-    if (!requestBody.isEmpty() && findHeader(requestHeaders, "Content-Type") < 0)
-        request.setRawHeader("Content-Type", "application/octet-stream");
+        request.headers.append({QByteArrayLiteral("Last-Event-ID"), id});
+    if (!requestBody.isEmpty() && findHeader(request.headers, "Content-Type") < 0)
+        request.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/octet-stream")});
 
-    responseHandled = false;
     streaming = false;
-    if (requestMethod == "GET" && requestBody.isEmpty())
-        reply = manager()->get(request);
-    else
-        reply = manager()->sendCustomRequest(request, requestMethod, requestBody);
-
-    QObject::connect(reply, &QNetworkReply::metaDataChanged, q, [this] { onMetaDataChanged(); });
-    QObject::connect(reply, &QIODevice::readyRead, q, [this] { onReadyRead(); });
-    QObject::connect(reply, &QNetworkReply::finished, q, [this] { onFinished(); });
-    // An external manager deletes its replies when it goes; carry on with our own.
-    QObject::connect(reply, &QObject::destroyed, q, [this](QObject *gone) {
-        if (gone != reply)
-            return;
-        reply = nullptr;
-        scheduleReconnect(EventSource::tr("the network access manager was destroyed"), 0);
-    });
+    connection = new HttpStream(q);
+    QObject::connect(connection, &HttpStream::activity, q, [this] { restartReadTimer(); });
+    QObject::connect(connection, &HttpStream::headReceived, q, [this] { onHead(); });
+    QObject::connect(connection, &HttpStream::bodyReceived, q, [this](QByteArrayView bytes) { onBody(bytes); });
+    QObject::connect(connection, &HttpStream::finished, q, [this] { onFinished(); });
+    QObject::connect(connection, &HttpStream::failed, q,
+                     [this](const QString &message, HttpStream::Failure failure) { onFailed(message, failure); });
+    connection->start(request, transport);
     restartReadTimer();
 }
 
@@ -322,16 +319,13 @@ void EventSource::Private::restartReadTimer()
         readTimer.start(readTimeout);
 }
 
-void EventSource::Private::onMetaDataChanged()
+void EventSource::Private::onHead()
 {
-    if (!reply || responseHandled)
+    if (!connection)
         return;
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status == 0)
-        return; // no status line yet
-    responseHandled = true;
-    restartReadTimer();
-    const QByteArray reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+    const HttpResponseParser &response = connection->response();
+    const int status = response.status();
+    const QByteArray reason = response.reason();
 
     if (isRedirect(status)) {
         followRedirect(status);
@@ -344,7 +338,7 @@ void EventSource::Private::onMetaDataChanged()
     if (isRetriable(status)) {
         int retryAfter = 0;
         bool ok = false;
-        const qint64 seconds = reply->rawHeader("Retry-After").trimmed().toLongLong(&ok);
+        const qint64 seconds = response.header("Retry-After").trimmed().toLongLong(&ok);
         if (ok && seconds > 0)
             retryAfter = int(std::min<qint64>(seconds * 1000, maxDelay));
         scheduleReconnect(EventSource::tr("HTTP %1").arg(describeStatus(status, reason)), status, retryAfter);
@@ -357,11 +351,19 @@ void EventSource::Private::onMetaDataChanged()
              status);
         return;
     }
-    const QByteArray contentType = reply->rawHeader("Content-Type");
+    const QByteArray contentType = response.header("Content-Type");
     if (!isEventStream(contentType)) {
         fail(contentType.isEmpty() ? EventSource::tr("the response has no content type (expected text/event-stream)")
                                    : EventSource::tr("unexpected content type \"%1\" (expected text/event-stream)")
                                          .arg(QString::fromLatin1(contentType)),
+             status);
+        return;
+    }
+    // We ask for no content coding; a compressed stream would reach the parser as garbage.
+    const QByteArray contentEncoding = response.header("Content-Encoding");
+    if (!isContentEncodingIdentity(contentEncoding)) {
+        fail(EventSource::tr("unsupported content encoding \"%1\" (the stream must not be compressed)")
+                 .arg(QString::fromLatin1(contentEncoding)),
              status);
         return;
     }
@@ -376,8 +378,11 @@ void EventSource::Private::onMetaDataChanged()
 
 void EventSource::Private::followRedirect(int status)
 {
-    const QByteArray location = reply->rawHeader("Location").trimmed();
-    const QUrl target = location.isEmpty() ? QUrl() : requestUrl.resolved(QUrl(QString::fromUtf8(location)));
+    const QByteArray location = connection->response().header("Location").trimmed();
+    // Credentials are never taken from a Location: they are the server's words, not the user's.
+    const QUrl target = location.isEmpty()
+                            ? QUrl()
+                            : requestUrl.resolved(QUrl(QString::fromUtf8(location))).adjusted(QUrl::RemoveUserInfo);
     if (!isHttpUrl(target)) {
         fail(EventSource::tr("HTTP %1 redirect without a usable Location").arg(status), status);
         return;
@@ -391,7 +396,7 @@ void EventSource::Private::followRedirect(int status)
         fail(EventSource::tr("too many redirects (more than %1)").arg(maxRedirects), status);
         return;
     }
-    ++redirects;
+    const bool crossOrigin = !sameOrigin(requestUrl, target);
     // Fetch's rules: 303 turns anything but GET/HEAD into a bodiless GET, and browsers have
     // always done the same for POST on 301/302; 307/308 repeat the request as it was.
     const bool toGet = (status == 303 && requestMethod != "GET" && requestMethod != "HEAD")
@@ -401,31 +406,57 @@ void EventSource::Private::followRedirect(int status)
         requestBody.clear();
         removeHeader(requestHeaders, "Content-Type");
     }
+    // A body may have side effects or secrets: it is repeated only where the server promised the
+    // same request may be repeated (307/308) and only to the origin it was meant for.
+    if (!requestBody.isEmpty() && (crossOrigin || (status != 307 && status != 308))) {
+        fail(crossOrigin ? EventSource::tr("refusing to send the request body to another origin (HTTP %1 to %2)")
+                               .arg(status)
+                               .arg(target.toDisplayString())
+                         : EventSource::tr("refusing to repeat a %1 with its body after HTTP %2 (only 307 and 308 "
+                                           "repeat a request as it was)")
+                               .arg(QString::fromLatin1(requestMethod))
+                               .arg(status),
+             status);
+        return;
+    }
+    ++redirects;
     // Credentials meant for one origin are not handed to another.
-    if (!sameOrigin(requestUrl, target))
-        removeHeader(requestHeaders, "Authorization");
+    if (crossOrigin)
+        requestHeaders.removeIf([this](const auto &h) { return isSensitive(h.first); });
     requestUrl = target;
-    teardownReply();
+    teardownConnection();
     sendRequest();
 }
 
-void EventSource::Private::onReadyRead()
+bool EventSource::Private::isSensitive(QByteArrayView name) const
 {
-    // A handler spinning a nested event loop must not re-enter the parser; the outer loop
-    // below picks up whatever arrived meanwhile.
-    if (!reply || feeding)
-        return;
-    restartReadTimer();
-    if (!streaming) {
-        reply->readAll(); // not a stream (yet): nothing to parse
-        return;
+    for (const char *credential : CredentialHeaders) {
+        if (name.compare(credential, Qt::CaseInsensitive) == 0)
+            return true;
     }
-    const quint64 gen = generation;
-    while (reply && gen == generation && reply->bytesAvailable() > 0)
-        feed(reply->readAll());
+    const QString n = QString::fromLatin1(name);
+    return std::any_of(sensitiveHeaders.cbegin(), sensitiveHeaders.cend(),
+                       [&n](const QString &s) { return s.compare(n, Qt::CaseInsensitive) == 0; });
 }
 
-void EventSource::Private::feed(const QByteArray &chunk)
+void EventSource::Private::onBody(QByteArrayView bytes)
+{
+    if (!connection || !streaming)
+        return; // not a stream: nothing to parse
+    if (feeding) {
+        // A handler restarted the source and spun a nested event loop, in which the new
+        // connection delivered: the parser is still inside the old chunk. These bytes wait for it.
+        deferredBody += bytes;
+        deferredGeneration = generation;
+        return;
+    }
+    feed(bytes);
+    while (!deferredBody.isEmpty() && deferredGeneration == generation && connection && streaming)
+        feed(std::exchange(deferredBody, {}));
+    deferredBody.clear();
+}
+
+void EventSource::Private::feed(QByteArrayView chunk)
 {
     if (chunk.isEmpty())
         return;
@@ -461,61 +492,33 @@ void EventSource::Private::commitLastEventId(const QString &id)
 
 void EventSource::Private::onFinished()
 {
-    if (!reply)
+    if (!connection)
         return;
-    if (feeding) {
-        // Finished inside a nested event loop of one of our handlers: handle it afterwards.
-        const quint64 gen = generation;
-        QMetaObject::invokeMethod(
-            q,
-            [this, gen] {
-                if (gen == generation)
-                    onFinished();
-            },
-            Qt::QueuedConnection);
-        return;
-    }
-    if (streaming) {
-        const quint64 gen = generation;
-        while (reply && gen == generation && reply->bytesAvailable() > 0)
-            feed(reply->readAll());
-        if (gen != generation || !reply)
-            return;
-        const QString message = reply->error() == QNetworkReply::NoError
-                                    ? EventSource::tr("the server ended the stream")
-                                    : reply->errorString();
-        scheduleReconnect(message, 0);
-        return;
-    }
-    // Ended before any usable response: a network error (refused, reset, TLS, DNS, ...).
-    const auto error = reply->error();
-    if (error == QNetworkReply::ProtocolUnknownError || error == QNetworkReply::ProtocolInvalidOperationError)
-        fail(reply->errorString(), 0);
-    else
-        scheduleReconnect(error == QNetworkReply::NoError ? EventSource::tr("the connection closed without a response")
-                                                          : reply->errorString(),
-                          0);
+    // A stream that ended: reconnect and resume. Any other response was settled at its head.
+    scheduleReconnect(EventSource::tr("the server ended the stream"), 0);
 }
 
-void EventSource::Private::teardownReply(bool letFinish)
+void EventSource::Private::onFailed(const QString &message, HttpStream::Failure failure)
+{
+    if (!connection)
+        return;
+    const int status = connection->response().isHeadComplete() ? connection->response().status() : 0;
+    if (failure == HttpStream::Failure::Protocol)
+        fail(message, status); // a server breaking HTTP or a limit breaks it the next time too
+    else
+        scheduleReconnect(message, 0);
+}
+
+void EventSource::Private::teardownConnection()
 {
     readTimer.stop();
     healthyTimer.stop();
     streaming = false;
-    if (reply) {
-        QNetworkReply *r = std::exchange(reply, nullptr);
+    if (HttpStream *r = std::exchange(connection, nullptr)) {
         QObject::disconnect(r, nullptr, q, nullptr);
-        if (letFinish && !r->isFinished()) {
-            // QNAM queues its own error for a >= 400 reply right behind the headers; aborting
-            // in between makes it warn about a second error. Such a body is normally complete
-            // already, so let it end by itself, detached from us, and abort only a stuck one.
-            QObject::connect(r, &QNetworkReply::finished, r, &QObject::deleteLater);
-            QTimer::singleShot(1000, r, [r] { r->abort(); });
-        } else {
-            r->abort();
-            r->deleteLater();
-        }
+        r->dispose(); // this may run inside one of its signals
     }
+    deferredBody.clear();
     resetParser(); // a partial event dies with its connection
 }
 
@@ -556,15 +559,9 @@ int EventSource::Private::computeDelay() const
     return int(std::lround(nominal * factor));
 }
 
-void EventSource::Private::endConnection()
-{
-    const int status = reply ? reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() : 0;
-    teardownReply(!streaming && status >= 400);
-}
-
 void EventSource::Private::scheduleReconnect(const QString &message, int httpStatus, int minimumDelay)
 {
-    endConnection();
+    teardownConnection();
     const quint64 gen = ++generation;
     pendingDelay = std::max(computeDelay(), minimumDelay);
     // Past this the delay is pinned at the cap anyway; stopping keeps pow() finite.
@@ -583,7 +580,7 @@ void EventSource::Private::scheduleReconnect(const QString &message, int httpSta
 
 void EventSource::Private::fail(const QString &message, int httpStatus)
 {
-    endConnection();
+    teardownConnection();
     const quint64 gen = ++generation;
     clearSchedule(false);
     if (gen != generation)
@@ -599,7 +596,7 @@ void EventSource::Private::fail(const QString &message, int httpStatus)
 
 void EventSource::Private::closeForGood()
 {
-    teardownReply();
+    teardownConnection();
     const quint64 gen = ++generation;
     clearSchedule(false);
     if (gen != generation)
@@ -620,20 +617,44 @@ EventSource::EventSource(const QUrl &url, QObject *parent) : EventSource(parent)
 
 EventSource::~EventSource()
 {
-    // No signals from a half-destroyed object: cut the reply loose before members go.
+    // No signals from a half-destroyed object: cut the connection loose before members go.
     ++d->generation;
     d->reconnectTimer.stop();
-    d->teardownReply();
+    d->teardownConnection();
 }
 
-void EventSource::setNetworkAccessManager(QNetworkAccessManager *manager)
+void EventSource::setProxy(const QNetworkProxy &proxy)
 {
-    d->externalManager = manager;
+    if (d->transport.proxy == proxy)
+        return;
+    d->transport.proxy = proxy;
+    Q_EMIT configurationChanged();
 }
 
-QNetworkAccessManager *EventSource::networkAccessManager() const
+QNetworkProxy EventSource::proxy() const
 {
-    return d->manager();
+    return d->transport.proxy;
+}
+
+void EventSource::setSslConfiguration(const QSslConfiguration &configuration)
+{
+#ifndef QT_NO_SSL
+    if (d->transport.sslConfiguration == configuration)
+        return;
+    d->transport.sslConfiguration = configuration;
+    Q_EMIT configurationChanged();
+#else
+    Q_UNUSED(configuration);
+#endif
+}
+
+QSslConfiguration EventSource::sslConfiguration() const
+{
+#ifndef QT_NO_SSL
+    return d->transport.sslConfiguration;
+#else
+    return {};
+#endif
 }
 
 QUrl EventSource::url() const
@@ -725,6 +746,19 @@ void EventSource::setRawHeader(const QByteArray &name, const QByteArray &value)
     } else {
         d->headers.append({name, value});
     }
+    Q_EMIT configurationChanged();
+}
+
+QStringList EventSource::sensitiveHeaders() const
+{
+    return d->sensitiveHeaders;
+}
+
+void EventSource::setSensitiveHeaders(const QStringList &names)
+{
+    if (d->sensitiveHeaders == names)
+        return;
+    d->sensitiveHeaders = names;
     Q_EMIT configurationChanged();
 }
 
@@ -856,6 +890,20 @@ void EventSource::setMaxEventSize(qint64 bytes)
     Q_EMIT configurationChanged();
 }
 
+qint64 EventSource::maxResponseHeadSize() const
+{
+    return d->transport.maxHeadSize;
+}
+
+void EventSource::setMaxResponseHeadSize(qint64 bytes)
+{
+    bytes = std::max<qint64>(bytes, 1);
+    if (d->transport.maxHeadSize == bytes)
+        return;
+    d->transport.maxHeadSize = qsizetype(bytes);
+    Q_EMIT configurationChanged();
+}
+
 int EventSource::reconnectionTime() const
 {
     return d->serverRetry.value_or(d->initialDelay);
@@ -886,7 +934,7 @@ void EventSource::open()
 void EventSource::close()
 {
     const quint64 gen = ++d->generation;
-    d->teardownReply();
+    d->teardownConnection();
     d->clearSchedule(false);
     if (gen != d->generation || d->state == Closed)
         return;
@@ -898,7 +946,7 @@ void EventSource::close()
 void EventSource::restart()
 {
     const quint64 gen = ++d->generation;
-    d->teardownReply();
+    d->teardownConnection();
     d->clearSchedule(true);
     if (gen != d->generation)
         return;

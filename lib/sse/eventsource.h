@@ -6,21 +6,31 @@
 #include <QDateTime>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 #include <QVariantMap>
 
 #include <memory>
 
 QT_BEGIN_NAMESPACE
-class QNetworkAccessManager;
+class QNetworkProxy;
+class QSslConfiguration;
 QT_END_NAMESPACE
 
 namespace clipdeck::sse {
 
-// A client of one Server-Sent Events stream over QNetworkAccessManager, following the WHATWG
-// EventSource model (states, Last-Event-ID resume, `retry:`), plus what a long-lived desktop
-// client needs: exponential backoff with jitter, a read timeout, redirects under our control,
-// custom method/headers/body. Usable from QML once a QML module registers it.
+// A client of one Server-Sent Events stream, following the WHATWG EventSource model (states,
+// Last-Event-ID resume, `retry:`), plus what a long-lived desktop client needs: exponential
+// backoff with jitter, a read timeout, redirects under our control, custom method/headers/body.
+// Usable from QML once a QML module registers it.
+//
+// Its own HTTP/1.1 transport, not QNetworkAccessManager: every connection attempt is one TCP (or
+// TLS) connection carrying the request exactly once — nothing below this class ever re-sends
+// it, whatever the method — and the response head is capped (maxResponseHeadSize). Redirects to
+// another origin (scheme, host or port) drop Authorization, Cookie, Proxy-Authorization and the
+// sensitiveHeaders; a request body is repeated only on a 307/308 to the same origin (on any
+// other redirect a POST becomes a bodiless GET as in fetch, and anything else with a body fails).
+// docs/protocol.md, "The Clipdeck client", states these guarantees.
 //
 // Changes to url, method, body, headers and the knobs apply from the next connection attempt.
 // Do not delete the object from one of its own signal handlers; use deleteLater().
@@ -42,6 +52,9 @@ class EventSource : public QObject
     Q_PROPERTY(int readTimeout READ readTimeout WRITE setReadTimeout NOTIFY configurationChanged)
     Q_PROPERTY(int maxRedirects READ maxRedirects WRITE setMaxRedirects NOTIFY configurationChanged)
     Q_PROPERTY(qint64 maxEventSize READ maxEventSize WRITE setMaxEventSize NOTIFY configurationChanged)
+    Q_PROPERTY(
+        qint64 maxResponseHeadSize READ maxResponseHeadSize WRITE setMaxResponseHeadSize NOTIFY configurationChanged)
+    Q_PROPERTY(QStringList sensitiveHeaders READ sensitiveHeaders WRITE setSensitiveHeaders NOTIFY configurationChanged)
     Q_PROPERTY(int reconnectionTime READ reconnectionTime NOTIFY reconnectionTimeChanged)
     Q_PROPERTY(int reconnectDelay READ reconnectDelay NOTIFY reconnectScheduleChanged)
     Q_PROPERTY(QDateTime nextReconnectAt READ nextReconnectAt NOTIFY reconnectScheduleChanged)
@@ -57,15 +70,22 @@ public:
     static constexpr double DefaultJitter = 0.3;
     static constexpr int DefaultHealthyAfter = 15000;
     static constexpr int DefaultMaxRedirects = 10;
+    static constexpr qint64 DefaultMaxResponseHeadSize = 64 * 1024;
 
     explicit EventSource(QObject *parent = nullptr);
     explicit EventSource(const QUrl &url, QObject *parent = nullptr);
     ~EventSource() override;
 
-    // An external manager carries its proxy, TLS configuration and cookies; it is not owned
-    // and must outlive this object. nullptr (the default) uses a private manager.
-    void setNetworkAccessManager(QNetworkAccessManager *manager);
-    QNetworkAccessManager *networkAccessManager() const;
+    // The proxy of the stream's connections. The default, QNetworkProxy::DefaultProxy, is the
+    // application proxy (QNetworkProxy::setApplicationProxy(), or the proxy factory) the way a
+    // QTcpSocket uses it: an HTTP proxy is asked to CONNECT to the server.
+    void setProxy(const QNetworkProxy &proxy);
+    QNetworkProxy proxy() const;
+    // TLS settings for https (CA certificates, protocols, ...); a null configuration (the
+    // default) means QSslConfiguration::defaultConfiguration(). The peer is always verified
+    // against the URL's host; a failure is reported with the certificate's SHA-256 fingerprint.
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QSslConfiguration sslConfiguration() const;
 
     QUrl url() const;
     void setUrl(const QUrl &url);
@@ -78,6 +98,11 @@ public:
     QVariantMap headers() const; // name -> value (string) of the custom headers
     void setHeaders(const QVariantMap &headers);
     void setRawHeader(const QByteArray &name, const QByteArray &value); // empty value removes it
+    // Header names (case-insensitive) that carry secrets: like Authorization, Cookie and
+    // Proxy-Authorization (always treated so), they are not sent on after a redirect to another
+    // origin. A user name and password in the URL are sent as Basic Authorization.
+    QStringList sensitiveHeaders() const;
+    void setSensitiveHeaders(const QStringList &names);
 
     // The resume point: sent as Last-Event-ID when not empty, including on the first attempt.
     QString lastEventId() const;
@@ -106,6 +131,10 @@ public:
     void setMaxRedirects(int count);
     qint64 maxEventSize() const;
     void setMaxEventSize(qint64 bytes);
+    // The status line and header fields of a response (interim 1xx responses included) beyond
+    // this many bytes: a fatal error at once, whatever keeps arriving. At least 1.
+    qint64 maxResponseHeadSize() const;
+    void setMaxResponseHeadSize(qint64 bytes);
 
     int reconnectionTime() const;
     // The pending reconnection, for "reconnecting in N s": its delay in ms (-1 when none is
@@ -127,7 +156,8 @@ Q_SIGNALS:
     // The same event, in types QML handles without registration.
     void received(const QString &type, const QString &data, const QString &lastEventId);
     void commentReceived(const QString &text);
-    // httpStatus is 0 for errors below HTTP (refused, reset, read timeout, stream ended).
+    // httpStatus is 0 for errors below HTTP (refused, reset, read timeout, stream ended, a
+    // response that is not HTTP or whose head is too large).
     // When willReconnect, readyState is Connecting and the reconnect schedule is already set.
     void errorOccurred(const QString &message, int httpStatus, bool willReconnect);
     void readyStateChanged(clipdeck::sse::EventSource::ReadyState state);

@@ -88,7 +88,10 @@ private slots:
     void textOutput();
     void usage_data();
     void usage();
-    void interruptExitsCleanly();
+    void redirectToAnotherOriginDropsSecrets();
+    void hugeResponseHeadIsFatal();
+    void signalEndsWatch_data();
+    void signalEndsWatch();
 };
 
 void tst_CliWatch::initTestCase()
@@ -260,6 +263,9 @@ void tst_CliWatch::usage_data()
                                << 2 << QByteArray("--retry wants");
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--follow"), QStringLiteral("http://a/")} << 2
                                     << QByteArray("Unknown option");
+    QTest::newRow("bad sensitive-header")
+        << QStringList{QStringLiteral("--sensitive-header"), QStringLiteral("X-Key: v"), QStringLiteral("http://a/")}
+        << 2 << QByteArray("--sensitive-header wants a header name");
 }
 
 void tst_CliWatch::usage()
@@ -274,27 +280,113 @@ void tst_CliWatch::usage()
     QVERIFY2(where.contains(message), where.constData());
 }
 
-void tst_CliWatch::interruptExitsCleanly()
+// Issue #15: a Cookie given with --header used to follow a 301 to another host.
+void tst_CliWatch::redirectToAnotherOriginDropsSecrets()
+{
+    ScriptedHttpServer first;
+    ScriptedHttpServer other; // another port: another origin
+    first.enqueue(HttpScript::redirect(301, other.url(QStringLiteral("/stream")).toEncoded()));
+    other.enqueue(HttpScript::reply(204));
+    const Result r =
+        runCli({QStringLiteral("--header"), QStringLiteral("Cookie: clipdeck_token=secret"), QStringLiteral("--header"),
+                QStringLiteral("Authorization: Bearer secret"), QStringLiteral("--header"),
+                QStringLiteral("X-Api-Key: secret"), QStringLiteral("--header"), QStringLiteral("X-Client: watch"),
+                QStringLiteral("--sensitive-header"), QStringLiteral("x-api-key"), QStringLiteral("--jsonl"),
+                first.url().toString()});
+    QVERIFY(r.finished);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(first.requests().size(), 1);
+    QCOMPARE(first.requests().at(0).header("Cookie"), QByteArray("clipdeck_token=secret"));
+    QCOMPARE(first.requests().at(0).header("X-Api-Key"), QByteArray("secret"));
+    QCOMPARE(other.requests().size(), 1);
+    const auto &followed = other.requests().at(0);
+    QVERIFY(!followed.hasHeader("Cookie"));
+    QVERIFY(!followed.hasHeader("Authorization"));
+    QVERIFY(!followed.hasHeader("X-Api-Key"));
+    QCOMPARE(followed.header("X-Client"), QByteArray("watch"));
+}
+
+// Issue #15: a 50 MB head kept the client busy and growing, and 1-4 MB heads ended in "no content
+// type". Now the head is refused once it passes 64 KiB, while the server is still sending it.
+void tst_CliWatch::hugeResponseHeadIsFatal()
+{
+    ScriptedHttpServer server;
+    HttpScript script = HttpScript::raw().send("HTTP/1.1 200 OK\r\n");
+    const QByteArray field = "X-Filler: " + QByteArray(1000, 'f') + "\r\n";
+    for (int i = 0; i < 3200; ++i) // 50 MB, 16 KB every 20 ms: longer than the hang guard
+        script.send(QByteArray(field).repeated(16)).wait(20);
+    server.enqueue(script.send("Content-Type: text/event-stream\r\n\r\n" + sseEvent("never")));
+    const Result r = runCli({QStringLiteral("--jsonl"), server.url().toString()});
+    QVERIFY(r.finished);
+    QCOMPARE(r.exitCode, 1);
+    QCOMPARE(
+        r.lines,
+        (QList<QByteArray>{
+            R"({"type":"error","message":"the response head is larger than the limit of 65536 bytes","status":0,"reconnecting":false})",
+            R"({"type":"closed"})"}));
+    QCOMPARE(server.requests().size(), 1);
+}
+
+void tst_CliWatch::signalEndsWatch_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("server");
+#ifdef Q_OS_UNIX
+    for (const auto &[name, signal] : {std::pair{"SIGINT", SIGINT}, std::pair{"SIGTERM", SIGTERM}}) {
+        const int code = 128 + signal;
+        QTest::addRow("%s, idle stream", name) << signal << code << QStringLiteral("idle");
+        QTest::addRow("%s, stream that never stops", name) << signal << code << QStringLiteral("firehose");
+        QTest::addRow("%s, huge head sent slowly", name) << signal << code << QStringLiteral("slow head");
+    }
+#endif
+}
+
+// SIGINT and SIGTERM close the stream, print "closed" and exit 128 + the signal's number, whatever
+// the server is doing. The waits below are hang guards only.
+void tst_CliWatch::signalEndsWatch()
 {
 #ifndef Q_OS_UNIX
-    QSKIP("SIGINT is POSIX");
+    QSKIP("signals are POSIX");
 #else
-    ScriptedHttpServer server;
-    server.enqueue(HttpScript::stream().send(sseEvent("x", "1"))); // held open
+    QFETCH(int, signal);
+    QFETCH(int, exitCode);
+    QFETCH(QString, server);
+    ScriptedHttpServer http;
+    if (server == u"idle") {
+        http.enqueue(HttpScript::stream().send(sseEvent("x", "1"))); // then held open
+    } else if (server == u"firehose") {
+        HttpScript script = HttpScript::stream();
+        for (int i = 0; i < 20000; ++i)
+            script.send(sseEvent(QByteArray(200, 'e'), QByteArray::number(i)).repeated(8)).wait(1);
+        http.enqueue(script);
+    } else {
+        HttpScript script = HttpScript::raw().send("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < 4000; ++i) // under the head limit for the first minute
+            script.send("X-Slow: " + QByteArray(8, 's') + "\r\n").wait(15);
+        http.enqueue(script);
+    }
     QProcess process;
-    process.start(cliPath(), {QStringLiteral("watch"), QStringLiteral("--jsonl"), server.url().toString()});
+    process.start(cliPath(), {QStringLiteral("watch"), QStringLiteral("--jsonl"), http.url().toString()});
     QVERIFY(process.waitForStarted());
     QByteArray out;
     connect(&process, &QProcess::readyReadStandardOutput, this, [&] { out += process.readAllStandardOutput(); });
-    QTRY_VERIFY(out.contains("\"event\""));
+    if (server == u"slow head") {
+        QTRY_COMPARE(http.requests().size(), 1);
+        QTest::qWait(100); // some of the head is in
+        QVERIFY(out.isEmpty());
+    } else {
+        QTRY_VERIFY(out.contains("\"event\""));
+    }
     QSignalSpy finished(&process, &QProcess::finished);
-    ::kill(pid_t(process.processId()), SIGINT);
-    QVERIFY(finished.wait(10000));
+    ::kill(pid_t(process.processId()), signal);
+    QVERIFY(finished.wait(20000));
     out += process.readAllStandardOutput();
     QCOMPARE(process.exitStatus(), QProcess::NormalExit);
-    QCOMPARE(process.exitCode(), 0);
-    QVERIFY2(out.endsWith("{\"type\":\"closed\"}\n"), out.constData());
-    QTRY_COMPARE(server.openConnectionCount(), 0);
+    QCOMPARE(process.exitCode(), exitCode);
+    QVERIFY2(out.endsWith("{\"type\":\"closed\"}\n"), out.right(200).constData());
+    QVERIFY2(!out.contains("\"error\""), out.right(400).constData());
+    QTRY_COMPARE(http.openConnectionCount(), 0);
 #endif
 }
 

@@ -4,6 +4,7 @@
 // added in the dialog is saved and connects, one added for the run (--server) is not saved.
 // Every wait is for a state, with a deadline only for failure.
 
+#include "scriptedhttpserver.h"
 #include "serversettings.h"
 #include "serverfixture.h"
 
@@ -95,6 +96,26 @@ private slots:
         servers.testConnection(QStringLiteral("http://127.0.0.1:%1").arg(port), QString::fromLatin1(alice.token));
         QCOMPARE(settle(servers), QStringLiteral("unreachable"));
         QVERIFY2(servers.testMessage().startsWith(QLatin1String("Unreachable")), qPrintable(servers.testMessage()));
+    }
+
+    // Issue #15, the same class as the EventSource's redirect bug: /api/jobs answered with a
+    // redirect to another origin must not take the token there.
+    void testConnectionKeepsTheTokenOnItsOrigin()
+    {
+        testsupport::ScriptedHttpServer typedIn;
+        testsupport::ScriptedHttpServer elsewhere;
+        elsewhere.setFallback(testsupport::HttpScript::reply(200, "{\"jobs\":[]}", "application/json"));
+        typedIn.enqueue(testsupport::HttpScript::reply(200, "ok\n"), "/healthz");
+        typedIn.enqueue(testsupport::HttpScript::redirect(302, elsewhere.url(QStringLiteral("/api/jobs")).toEncoded()),
+                        "/api/jobs");
+        QSettings settings(m_dir.path() + QStringLiteral("/redirect.ini"), QSettings::IniFormat);
+        clipdeck::jobs::JobModel model;
+        ServerSettings servers(&settings, &model);
+        servers.testConnection(typedIn.url().toString(), QString::fromLatin1(alice.token));
+        QVERIFY(settle(servers) != QLatin1String("ok"));
+        QCOMPARE(typedIn.requests().size(), 2);
+        QCOMPARE(typedIn.requests().at(1).header("Authorization"), "Bearer " + QByteArray(alice.token));
+        QCOMPARE(elsewhere.requests().size(), 0);
     }
 
     void testConnectionNotAnAddress()

@@ -1,6 +1,7 @@
 #include "scriptedhttpserver.h"
 
 #include <QHostAddress>
+#include <QSslServer>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -93,6 +94,13 @@ HttpScript HttpScript::redirect(int status, const QByteArray &location)
     return s;
 }
 
+HttpScript HttpScript::raw()
+{
+    HttpScript s;
+    s.m_raw = true;
+    return s;
+}
+
 HttpScript &HttpScript::respondAfter(int milliseconds)
 {
     m_respondAfter = milliseconds;
@@ -180,12 +188,26 @@ struct ScriptedHttpServer::Connection
 };
 
 ScriptedHttpServer::ScriptedHttpServer(QObject *parent)
-    : QObject(parent), m_fallback(HttpScript::reply(500, "no script for this request\n"))
+    : QObject(parent), m_server(std::make_unique<QTcpServer>()),
+      m_fallback(HttpScript::reply(500, "no script for this request\n"))
 {
     m_clock.start();
-    connect(&m_server, &QTcpServer::newConnection, this, &ScriptedHttpServer::onNewConnection);
-    if (!m_server.listen(QHostAddress::LocalHost, 0))
-        qWarning("ScriptedHttpServer: cannot listen: %s", qPrintable(m_server.errorString()));
+    connect(m_server.get(), &QTcpServer::newConnection, this, &ScriptedHttpServer::onNewConnection);
+    if (!m_server->listen(QHostAddress::LocalHost, 0))
+        qWarning("ScriptedHttpServer: cannot listen: %s", qPrintable(m_server->errorString()));
+}
+
+ScriptedHttpServer::ScriptedHttpServer(const QSslConfiguration &tls, QObject *parent)
+    : QObject(parent), m_tls(true), m_fallback(HttpScript::reply(500, "no script for this request\n"))
+{
+    m_clock.start();
+    auto server = std::make_unique<QSslServer>();
+    server->setSslConfiguration(tls);
+    // A connection is served once its handshake is done; a failed one never shows up.
+    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this, &ScriptedHttpServer::onNewConnection);
+    m_server = std::move(server);
+    if (!m_server->listen(QHostAddress::LocalHost, 0))
+        qWarning("ScriptedHttpServer: cannot listen: %s", qPrintable(m_server->errorString()));
 }
 
 ScriptedHttpServer::~ScriptedHttpServer()
@@ -200,18 +222,18 @@ ScriptedHttpServer::~ScriptedHttpServer()
 
 bool ScriptedHttpServer::isListening() const
 {
-    return m_server.isListening();
+    return m_server->isListening();
 }
 
 quint16 ScriptedHttpServer::port() const
 {
-    return m_server.serverPort();
+    return m_server->serverPort();
 }
 
 QUrl ScriptedHttpServer::url(const QString &path) const
 {
     QUrl u;
-    u.setScheme(QStringLiteral("http"));
+    u.setScheme(m_tls ? QStringLiteral("https") : QStringLiteral("http"));
     u.setHost(QStringLiteral("127.0.0.1"));
     u.setPort(port());
     const qsizetype q = path.indexOf(u'?');
@@ -264,7 +286,7 @@ HttpScript ScriptedHttpServer::takeScript(const QByteArray &path)
 
 void ScriptedHttpServer::onNewConnection()
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         auto connection = std::make_shared<Connection>();
         connection->socket = socket;
         connection->index = m_connectionCount++;
@@ -333,7 +355,7 @@ void ScriptedHttpServer::processBuffered(Connection &connection)
                    request.method.constData(), request.target.constData());
         m_requests.append(request);
         if (chunked) {
-            // Tests so far only see Content-Length bodies (QNAM sends those for byte arrays).
+            // Tests so far only see Content-Length bodies (QNAM and the EventSource send those).
             qWarning("ScriptedHttpServer: chunked request bodies are not supported");
             startResponse(connection, HttpScript::reply(501, "chunked request bodies are not supported\n").close());
         } else {
@@ -347,7 +369,7 @@ void ScriptedHttpServer::startResponse(Connection &connection, const HttpScript 
 {
     connection.responding = true;
     connection.steps.assign(script.m_steps.cbegin(), script.m_steps.cend());
-    connection.holding = script.m_closeDelimited || script.m_chunked;
+    connection.holding = script.m_closeDelimited || script.m_chunked || script.m_raw;
     connection.chunked = script.m_chunked;
     QTcpSocket *socket = connection.socket;
     if (script.m_respondAfter > 0) {
@@ -365,6 +387,8 @@ void ScriptedHttpServer::startResponse(Connection &connection, const HttpScript 
 
 void ScriptedHttpServer::sendHead(QTcpSocket *socket, const HttpScript &script)
 {
+    if (script.m_raw)
+        return;
     QByteArray head = "HTTP/1.1 " + QByteArray::number(script.m_status) + ' ' + reasonPhrase(script.m_status) + "\r\n";
     for (const auto &[name, value] : script.m_headers)
         head += name + ": " + value + "\r\n";

@@ -12,6 +12,7 @@
 #include <memory>
 #include <utility>
 
+class QSslConfiguration;
 class QTcpSocket;
 
 namespace testsupport {
@@ -35,16 +36,20 @@ public:
                                     const QByteArray &contentType = QByteArrayLiteral("text/event-stream"));
     // A bodiless redirect; an empty location sends none.
     static HttpScript redirect(int status, const QByteArray &location);
+    // No status line and no headers: the connection gets exactly the bytes of the send() steps
+    // (a malformed or hostile response, or none at all), and is never answered again.
+    static HttpScript raw();
 
     HttpScript &respondAfter(int milliseconds);                          // hold back the status line (a slow server)
     HttpScript &header(const QByteArray &name, const QByteArray &value); // replaces a same-named one
     HttpScript &removeHeader(const QByteArray &name);
     HttpScript &send(const QByteArray &bytes);
     HttpScript &wait(int milliseconds);
-    // Graceful: FIN after everything before it is written. When a close-delimited body ends
-    // this way, QNAM 6.4 now and then sends the same request again on a new connection (and
-    // drops the answer), which takes the next queued script: end a stream that is followed by
-    // more scripts with chunkedStream() ... end(), or serve what follows from the fallback.
+    // Graceful: FIN after everything before it is written. A QNetworkAccessManager client (Qt
+    // 6.4) may send the same request again on a new connection when a connection ends this way
+    // (lib/sse/httpstream_p.h says where), which takes the next queued script: for such a client,
+    // end a stream that is followed by more scripts with chunkedStream() ... end(), or serve
+    // what follows from the fallback. The EventSource never does.
     HttpScript &close();
     HttpScript &abort(); // reset: drops unsent data
     HttpScript &end();   // the response is complete: the last chunk, or close() when close-delimited
@@ -62,6 +67,7 @@ private:
     int m_respondAfter = 0;
     bool m_closeDelimited = false;
     bool m_chunked = false;
+    bool m_raw = false;
     QList<std::pair<QByteArray, QByteArray>> m_headers;
     QList<Step> m_steps;
 };
@@ -90,11 +96,14 @@ public:
     };
 
     explicit ScriptedHttpServer(QObject *parent = nullptr);
+    // The same over TLS (https): tls carries the server's certificate and key
+    // (testcertificate.h makes one).
+    explicit ScriptedHttpServer(const QSslConfiguration &tls, QObject *parent = nullptr);
     ~ScriptedHttpServer() override;
 
     bool isListening() const;
     quint16 port() const;
-    QUrl url(const QString &path = QStringLiteral("/")) const;
+    QUrl url(const QString &path = QStringLiteral("/")) const; // http, or https over TLS
 
     // path empty: for any request; otherwise for the next request whose path() matches.
     void enqueue(const HttpScript &script, const QByteArray &path = {});
@@ -119,7 +128,8 @@ private:
     void runSteps(QTcpSocket *socket);
     HttpScript takeScript(const QByteArray &path);
 
-    QTcpServer m_server;
+    std::unique_ptr<QTcpServer> m_server;
+    bool m_tls = false;
     QElapsedTimer m_clock;
     QHash<QTcpSocket *, std::shared_ptr<Connection>> m_connections;
     std::deque<HttpScript> m_queue;
