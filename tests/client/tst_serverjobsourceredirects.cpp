@@ -9,7 +9,7 @@
 #include <QTemporaryFile>
 #include <QTest>
 
-using clipdeck::jobs::JobSubmission;
+using clipdeck::client::JobSubmission;
 using clipdeck::client::ServerJobSource;
 using testsupport::HttpScript;
 using testsupport::ScriptedHttpServer;

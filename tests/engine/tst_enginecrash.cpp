@@ -112,7 +112,10 @@ public:
     }
     bool quit()
     {
-        return command(QStringLiteral("quit")) == QStringLiteral("ok quit") && m_process.waitForFinished(WaitMs)
+        // waitForFinished() is false for a process that has already ended: the child may have
+        // exited by the time its answer has been read.
+        return command(QStringLiteral("quit")) == QStringLiteral("ok quit")
+               && (m_process.state() == QProcess::NotRunning || m_process.waitForFinished(WaitMs))
                && m_process.exitStatus() == QProcess::NormalExit && m_process.exitCode() == 0;
     }
 

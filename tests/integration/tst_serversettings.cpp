@@ -109,7 +109,7 @@ private slots:
         typedIn.enqueue(testsupport::HttpScript::redirect(302, elsewhere.url(QStringLiteral("/api/jobs")).toEncoded()),
                         "/api/jobs");
         QSettings settings(m_dir.path() + QStringLiteral("/redirect.ini"), QSettings::IniFormat);
-        clipdeck::jobs::JobModel model;
+        clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(typedIn.url().toString(), QString::fromLatin1(alice.token));
         QVERIFY(settle(servers) != QLatin1String("ok"));
