@@ -29,8 +29,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
-Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
+Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)        // qml/: the views
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin) // lib/client: JobModel, JobFilterModel, JobSource
+Q_IMPORT_QML_PLUGIN(Clipdeck_AppPlugin)    // app/desktop: AppController, JobLauncher, ServerSettings
 
 using namespace clipdeck;
 
