@@ -10,7 +10,16 @@ Button {
     property string toolTip
 
     flat: true
-    ToolTip.visible: hovered && toolTip.length > 0
-    ToolTip.text: toolTip
-    ToolTip.delay: Theme.toolTipDelay
+    // The tooltip is asked for on hover, not bound: a bound ToolTip.visible would make an attached
+    // tooltip object for every button of every row as the list creates it.
+    onHoveredChanged: {
+        if (toolTip.length === 0)
+            return
+        if (hovered) {
+            ToolTip.delay = Theme.toolTipDelay
+            ToolTip.show(toolTip)
+        } else {
+            ToolTip.hide()
+        }
+    }
 }

@@ -1,5 +1,6 @@
 pragma ComponentBehavior: Bound
 import QtQuick
+import QtQuick.Controls
 import QtTest
 import Clipdeck
 import Clipdeck.Testing
@@ -163,6 +164,27 @@ TestCase {
         compare(resume.count, 1)
         compare(cancel.count, 1)
         compare(pause.count, 0)
+    }
+
+    // A visible item under `item` (the window's overlay: popups) showing `text`.
+    function shownText(item, text) {
+        if (item.visible && item.text === text)
+            return true
+        for (let i = 0; i < item.children.length; ++i) {
+            if (shownText(item.children[i], text))
+                return true
+        }
+        return false
+    }
+
+    function test_actionButtonsSayWhatTheyDoOnHover() {
+        const row = makeRow({ status: "running" })
+        const overlay = Overlay.overlay // the window's popups
+        verify(!shownText(overlay, "Pause the job (Space)"))
+        mouseMove(findChild(row, "pauseButton"))
+        tryVerify(() => shownText(overlay, "Pause the job (Space)"), 3000, "the pause button's tooltip")
+        mouseMove(row, 1, 1)
+        tryVerify(() => !shownText(overlay, "Pause the job (Space)"), 3000, "the tooltip goes")
     }
 
     function test_failedShowsErrorWithExpandableDetails() {
