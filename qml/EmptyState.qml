@@ -8,33 +8,31 @@ Item {
     id: empty
     signal addClipsRequested()
 
-    FontMetrics { id: fontMetrics }
-
     ColumnLayout {
         anchors.centerIn: parent
-        width: Math.min(parent.width - 2 * fontMetrics.height, fontMetrics.averageCharacterWidth * 60)
-        spacing: fontMetrics.height * 0.8
+        width: Math.min(parent.width - 2 * Theme.gridUnit, Theme.chars(60))
+        spacing: Theme.spacingLarge
 
-        // A clip with an arrow into it.
+        // A clip with an arrow into it: drawn on a 50 × 40 grid, shown 5 × 4 grid units.
         Shape {
+            id: picture
             Layout.alignment: Qt.AlignHCenter
-            implicitWidth: fontMetrics.height * 5
-            implicitHeight: fontMetrics.height * 4
+            implicitWidth: Theme.gridUnit * 5
+            implicitHeight: Theme.gridUnit * 4
             ShapePath {
                 strokeColor: empty.palette.mid
-                strokeWidth: 2
+                strokeWidth: Theme.lineWidth
                 fillColor: "transparent"
                 capStyle: ShapePath.RoundCap
                 joinStyle: ShapePath.RoundJoin
-                scale: Qt.size(fontMetrics.height * 5 / 50, fontMetrics.height * 4 / 40)
+                scale: Qt.size(picture.implicitWidth / 50, picture.implicitHeight / 40)
                 PathSvg { path: "M 5 14 L 45 14 L 45 38 L 5 38 Z M 5 20 L 45 20 M 5 32 L 45 32 M 12 14 L 12 20 M 20 14 L 20 20 M 28 14 L 28 20 M 36 14 L 36 20 M 12 32 L 12 38 M 20 32 L 20 38 M 28 32 L 28 38 M 36 32 L 36 38 M 25 1 L 25 11 M 20 6 L 25 11 L 30 6" }
             }
         }
         Label {
             objectName: "emptyTitle"
             text: qsTr("No jobs yet")
-            font.pixelSize: Math.round(fontMetrics.height * 1.4)
-            font.bold: true
+            font: Theme.headingFont
             horizontalAlignment: Text.AlignHCenter
             Layout.fillWidth: true
         }

@@ -1,7 +1,8 @@
 pragma Singleton
 import QtQuick
 
-// How numbers read in the monitor: durations, speeds, percents.
+// How numbers read in the monitor: durations, speeds, percents. (Words for kinds and statuses
+// come from the model: JobModel's kindLabel and statusLabel roles.)
 QtObject {
     // 75 -> "1:15", 3725 -> "1:02:05"; "" when unknown (< 0).
     function duration(seconds) {
@@ -20,24 +21,9 @@ QtObject {
     }
 
     // "2.4× · 61 fps"; "" when unknown.
-    function speed(realtime, fps) {
-        const parts = []
-        if (realtime > 0)
-            parts.push(realtime.toFixed(realtime < 10 ? 1 : 0) + "×")
-        if (fps > 0)
-            parts.push(Math.round(fps) + " fps")
-        return parts.join(" · ")
-    }
-
-    function kindLabel(kind) {
-        switch (kind) {
-        case "transcode":  return qsTr("Export")
-        case "proxy":      return qsTr("Proxy")
-        case "thumbnails": return qsTr("Thumbnails")
-        case "scenes":     return qsTr("Scenes")
-        case "waveform":   return qsTr("Waveform")
-        case "probe":      return qsTr("Probe")
-        }
-        return kind
+    function speed(realtime: real, fps: real): string {
+        const times = realtime > 0 ? realtime.toFixed(realtime < 10 ? 1 : 0) + "×" : ""
+        const frames = fps > 0 ? Math.round(fps) + " fps" : ""
+        return times && frames ? times + " · " + frames : times + frames
     }
 }

@@ -1,45 +1,43 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import Clipdeck.Client
 
 // The job monitor: summary header, filter tabs and search over every job of every source, one
-// JobRow per job, an empty state that says what to do. Row actions go to the model (cancel,
-// pause, resume, retry, remove) or to the controller (open, show in folder, copy) — `controller`
-// is the app's AppController, or anything with openOutput/showInFolder/copyText (tests).
+// JobRow per job, an empty state that says what to do. A row's actions on the job go to the
+// model's invokables (pause, resume, cancel, retry, remove: JobModel routes them to the job's
+// own source); what needs the desktop (open the output, show it in its folder, copy the error)
+// goes out as a signal for the window to pass to the app (Main.qml), so the monitor works, and
+// is tested, with a JobModel alone.
 FocusScope {
     id: monitor
 
     required property JobModel jobModel
-    property QtObject controller: null
     // The tab: JobFilterModel.All, Active, Finished, Failed.
     property alias filter: filtered.filter
     property alias searchText: search.text
     readonly property alias view: list
     readonly property alias filterModel: filtered
+    // The widest status label in the rows' bold font: every row's status column is this wide.
+    readonly property real statusColumnWidth: {
+        let w = 0
+        for (const label of jobModel.statusLabels)
+            w = Math.max(w, Theme.boldFontMetrics.advanceWidth(label))
+        return Math.ceil(w)
+    }
 
     signal addClipsRequested()
+    // The job `key` asks for its main output opened / shown in the file manager.
+    signal openOutputRequested(string key)
+    signal showInFolderRequested(string key)
+    // Text to put on the clipboard (a job's error).
+    signal copyRequested(string text)
 
     function focusSearch() {
         search.forceActiveFocus()
         search.selectAll()
     }
-
-    // What a row asked for, sent where it belongs.
-    function trigger(name, key, errorText) {
-        switch (name) {
-        case "cancel": jobModel.cancel(key); break
-        case "pause": jobModel.pause(key); break
-        case "resume": jobModel.resume(key); break
-        case "retry": jobModel.retry(key); break
-        case "remove": jobModel.remove(key); break
-        case "open": if (controller) controller.openOutput(key, ""); break
-        case "showInFolder": if (controller) controller.showInFolder(key, ""); break
-        case "copyError": if (controller) controller.copyText(errorText); break
-        }
-    }
-
-    FontMetrics { id: fontMetrics }
 
     JobFilterModel {
         id: filtered
@@ -60,10 +58,10 @@ FocusScope {
 
         RowLayout {
             Layout.fillWidth: true
-            Layout.leftMargin: fontMetrics.height * 0.6
-            Layout.rightMargin: fontMetrics.height * 0.6
-            Layout.bottomMargin: fontMetrics.height * 0.4
-            spacing: fontMetrics.height * 0.6
+            Layout.leftMargin: Theme.margin
+            Layout.rightMargin: Theme.margin
+            Layout.bottomMargin: Theme.marginSmall
+            spacing: Theme.margin
 
             TabBar {
                 id: tabs
@@ -72,10 +70,10 @@ FocusScope {
                                                 JobFilterModel.Finished, JobFilterModel.Failed]
                 currentIndex: Math.max(0, filters.indexOf(filtered.filter))
                 onCurrentIndexChanged: filtered.filter = filters[currentIndex]
-                TabButton { objectName: "tabAll"; leftPadding: fontMetrics.height; rightPadding: fontMetrics.height; text: qsTr("All"); width: implicitWidth }
-                TabButton { objectName: "tabActive"; leftPadding: fontMetrics.height; rightPadding: fontMetrics.height; text: qsTr("Active"); width: implicitWidth }
-                TabButton { objectName: "tabFinished"; leftPadding: fontMetrics.height; rightPadding: fontMetrics.height; text: qsTr("Finished"); width: implicitWidth }
-                TabButton { objectName: "tabFailed"; leftPadding: fontMetrics.height; rightPadding: fontMetrics.height; text: qsTr("Failed"); width: implicitWidth }
+                TextTabButton { objectName: "tabAll"; text: qsTr("All") }
+                TextTabButton { objectName: "tabActive"; text: qsTr("Active") }
+                TextTabButton { objectName: "tabFinished"; text: qsTr("Finished") }
+                TextTabButton { objectName: "tabFailed"; text: qsTr("Failed") }
             }
             Item { Layout.fillWidth: true }
             TextField {
@@ -83,7 +81,7 @@ FocusScope {
                 objectName: "searchField"
                 placeholderText: qsTr("Search (Ctrl+F)")
                 selectByMouse: true
-                Layout.preferredWidth: fontMetrics.averageCharacterWidth * 36
+                Layout.preferredWidth: Theme.chars(36)
                 Accessible.name: qsTr("Search jobs")
                 Keys.onEscapePressed: { text = ""; list.forceActiveFocus() }
                 Keys.onDownPressed: list.forceActiveFocus()
@@ -100,7 +98,7 @@ FocusScope {
                 id: list
                 objectName: "jobList"
                 anchors.fill: parent
-                anchors.margins: 1
+                anchors.margins: Theme.hairline // inside the frame
                 clip: true
                 model: filtered
                 focus: true
@@ -115,9 +113,15 @@ FocusScope {
 
                 delegate: JobRow {
                     id: rowDelegate
-                    onActionRequested: name => monitor.trigger(name, rowDelegate.key, rowDelegate.errorCode
-                                                      ? rowDelegate.errorCode + ": " + rowDelegate.errorMessage
-                                                      : rowDelegate.errorMessage)
+                    statusColumnWidth: monitor.statusColumnWidth
+                    onPauseRequested: monitor.jobModel.pause(rowDelegate.key)
+                    onResumeRequested: monitor.jobModel.resume(rowDelegate.key)
+                    onCancelRequested: monitor.jobModel.cancel(rowDelegate.key)
+                    onRetryRequested: monitor.jobModel.retry(rowDelegate.key)
+                    onRemoveRequested: monitor.jobModel.remove(rowDelegate.key)
+                    onOpenOutputRequested: monitor.openOutputRequested(rowDelegate.key)
+                    onShowInFolderRequested: monitor.showInFolderRequested(rowDelegate.key)
+                    onCopyErrorRequested: monitor.copyRequested(rowDelegate.errorText)
                 }
 
                 onActiveFocusChanged: if (activeFocus && currentIndex < 0 && count > 0) currentIndex = 0
@@ -127,7 +131,7 @@ FocusScope {
                     anchors.fill: parent
                     color: "transparent"
                     border.color: monitor.palette.highlight
-                    border.width: 2
+                    border.width: Theme.lineWidth
                     visible: list.activeFocus
                     z: 10
                 }
@@ -143,7 +147,7 @@ FocusScope {
             Label {
                 objectName: "noMatches"
                 anchors.centerIn: parent
-                width: parent.width - 2 * fontMetrics.height
+                width: parent.width - 2 * Theme.gridUnit
                 horizontalAlignment: Text.AlignHCenter
                 wrapMode: Text.WordWrap
                 visible: monitor.jobModel.count > 0 && filtered.count === 0

@@ -12,15 +12,13 @@ ProgressBar {
 
     readonly property bool dark: Theme.isDark(palette)
 
-    FontMetrics { id: fontMetrics }
-
     // Slimmer than Fusion's fixed 24 px and tied to the font, so it scales with it (200%).
-    implicitHeight: Math.max(8, Math.round(fontMetrics.height * 0.85))
+    implicitHeight: Theme.progressBarHeight
 
     background: Rectangle {
-        implicitWidth: 120
+        implicitWidth: Theme.progressBarWidth
         implicitHeight: control.implicitHeight
-        radius: 2
+        radius: Theme.radiusSmall
         color: Qt.tint(control.palette.base, Qt.rgba(control.palette.mid.r, control.palette.mid.g,
                                                        control.palette.mid.b, control.dark ? 0.5 : 0.3))
         border.color: control.palette.mid

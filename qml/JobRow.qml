@@ -1,19 +1,24 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Clipdeck.Client
 
 // One job in the monitor: what (clip, kind), where it runs, its status, progress, stage, ETA and
-// speed, the actions its status allows, and for a failed job the error with expandable details.
-// It only shows and asks: `actionRequested(name)` goes to whoever holds the model ("cancel", "pause",
-// "resume", "retry", "remove", "open", "showInFolder", "copyError").
+// speed, the actions the job allows, and for a failed job the error with expandable details.
+// Everything it shows comes from JobModel's roles, decided there (which actions a job allows:
+// canPause ... canOpenOutput; the labels); the row only shows them and asks: each action is a
+// signal, which JobMonitor sends to the model (pause, resume, cancel, retry, remove) or on to the
+// window (open the output, show it in its folder, copy the error).
 ItemDelegate {
     id: row
 
     required property int index
     required property string key
     required property string clipName
-    required property string kind
-    required property string status
+    required property string kindLabel
+    required property int jobStatus // JobModel.JobStatus
+    required property string statusLabel
+    required property bool isTerminal
     required property real progress
     required property string stage
     required property real etaSeconds
@@ -24,42 +29,52 @@ ItemDelegate {
     required property string sourceName
     required property int attempt
     required property var params
-    required property var outputs
     required property var startedAt
     required property var finishedAt
+    required property bool canPause
+    required property bool canResume
+    required property bool canCancel
+    required property bool canRetry
+    required property bool canRemove
+    required property bool canOpenOutput
 
+    // The status column's width: the widest status label (JobMonitor measures it once for all
+    // rows), so the columns line up from row to row.
+    property real statusColumnWidth: 0
     property bool expanded: false
     readonly property bool dark: Theme.isDark(palette)
-    readonly property color statusColor: Theme.statusColor(status, dark)
-    readonly property bool active: status === "pending" || status === "running" || status === "paused"
+    readonly property color statusColor: Theme.statusColor(jobStatus, dark)
 
     // The line under the progress bar, piece by piece (tests read them by objectName).
     readonly property string percentText: Format.percent(progress)
     readonly property string etaText: {
-        if (status === "running")
+        if (jobStatus === JobModel.Running)
             return etaSeconds >= 0 ? qsTr("ETA %1").arg(Format.duration(etaSeconds)) : qsTr("ETA estimating…")
-        if (status === "paused")
+        if (jobStatus === JobModel.Paused)
             return etaSeconds >= 0 ? qsTr("%1 left when resumed").arg(Format.duration(etaSeconds)) : ""
-        if (status === "complete" && startedAt && finishedAt && !isNaN(startedAt) && !isNaN(finishedAt))
+        if (jobStatus === JobModel.Complete && startedAt && finishedAt && !isNaN(startedAt) && !isNaN(finishedAt))
             return qsTr("took %1").arg(Format.duration((finishedAt - startedAt) / 1000))
         return ""
     }
-    readonly property string speedText: status === "running" ? Format.speed(speedRealtime, speedFps) : ""
+    readonly property string speedText: jobStatus === JobModel.Running ? Format.speed(speedRealtime, speedFps) : ""
     readonly property string presetName: params && params.preset ? params.preset : ""
-    readonly property bool showsError: status === "failed" && (errorMessage.length > 0 || errorCode.length > 0)
-    // The widest status word in this font (bold), for the status column.
-    readonly property real statusColumnWidth: {
-        let w = 0
-        for (const s of ["pending", "running", "paused", "complete", "failed", "canceled"])
-            w = Math.max(w, boldMetrics.advanceWidth(Theme.statusLabel(s)))
-        return Math.ceil(w)
-    }
+    readonly property bool showsError: jobStatus === JobModel.Failed && (errorMessage.length > 0 || errorCode.length > 0)
+    // What "Copy error" copies: "code: message".
+    readonly property string errorText: errorCode.length > 0 ? errorCode + ": " + errorMessage : errorMessage
 
-    signal actionRequested(string name)
+    signal pauseRequested()
+    signal resumeRequested()
+    signal cancelRequested()
+    signal retryRequested()
+    signal removeRequested()
+    signal openOutputRequested()
+    signal showInFolderRequested()
+    signal copyErrorRequested()
 
     width: ListView.view ? ListView.view.width : implicitWidth
-    padding: Math.round(fontMetrics.height * 0.5)
-    leftPadding: padding + accent.width + 4
+    padding: Theme.spacing
+    // The accent bar, then as much air.
+    leftPadding: padding + 2 * Theme.accentWidth
     highlighted: ListView.isCurrentItem
     focusPolicy: Qt.ClickFocus
     onClicked: if (ListView.view) ListView.view.currentIndex = index
@@ -68,53 +83,49 @@ ItemDelegate {
     // Delete removes a finished job. Handled before ItemDelegate's own Space (a click).
     Keys.onPressed: event => {
         if (event.key === Qt.Key_Space && event.modifiers === Qt.NoModifier) {
-            if (status === "running" || status === "pending")
-                actionRequested("pause")
-            else if (status === "paused")
-                actionRequested("resume")
+            if (row.canPause)
+                row.pauseRequested()
+            else if (row.canResume)
+                row.resumeRequested()
             event.accepted = true
         } else if (event.key === Qt.Key_Delete) {
-            if (!active)
-                actionRequested("remove")
+            if (row.canRemove)
+                row.removeRequested()
             event.accepted = true
         }
     }
     Keys.onReleased: event => { if (event.key === Qt.Key_Space) event.accepted = true }
 
-    Accessible.name: qsTr("%1, %2, %3, %4").arg(clipName).arg(Format.kindLabel(kind))
-                         .arg(Theme.statusLabel(status)).arg(percentText)
-
-    FontMetrics { id: fontMetrics }
-    FontMetrics { id: boldMetrics; font.bold: true }
+    Accessible.name: qsTr("%1, %2, %3, %4").arg(clipName).arg(kindLabel).arg(statusLabel).arg(percentText)
 
     background: Rectangle {
         color: row.highlighted ? Qt.rgba(row.palette.highlight.r, row.palette.highlight.g, row.palette.highlight.b, 0.18)
                                : (row.index % 2 ? row.palette.alternateBase : row.palette.base)
-        Rectangle {
-            id: accent
-            width: 4
+        Rectangle { // the accent bar: the status's colour
+            width: Theme.accentWidth
             height: parent.height
             color: row.statusColor
         }
         Rectangle {
             anchors.bottom: parent.bottom
             width: parent.width
-            height: 1
+            height: Theme.hairline
             color: row.palette.mid
             opacity: 0.5
         }
     }
 
     contentItem: ColumnLayout {
-        spacing: Math.round(fontMetrics.height * 0.3)
+        spacing: Theme.spacingSmall
 
         RowLayout {
-            spacing: Math.round(fontMetrics.height * 0.5)
+            spacing: Theme.spacing
             Layout.fillWidth: true
 
             StatusIcon {
                 objectName: "statusIcon"
-                status: row.status
+                status: row.jobStatus
+                label: row.statusLabel
                 color: row.statusColor
             }
             Label {
@@ -123,19 +134,15 @@ ItemDelegate {
                 font.bold: true
                 elide: Text.ElideMiddle
                 Layout.fillWidth: true
-                Layout.minimumWidth: fontMetrics.averageCharacterWidth * 12
+                Layout.minimumWidth: Theme.chars(12)
             }
-            Label {
+            Chip {
                 objectName: "kindLabel"
-                text: row.presetName ? qsTr("%1 · %2").arg(Format.kindLabel(row.kind)).arg(row.presetName)
-                                     : Format.kindLabel(row.kind)
-                leftPadding: 6; rightPadding: 6; topPadding: 1; bottomPadding: 1
-                background: Rectangle { radius: 3; color: row.palette.button; border.color: row.palette.mid }
+                text: row.presetName ? qsTr("%1 · %2").arg(row.kindLabel).arg(row.presetName) : row.kindLabel
             }
             Label {
                 objectName: "statusLabel"
-                text: row.attempt > 1 ? qsTr("%1 (attempt %2)").arg(Theme.statusLabel(row.status)).arg(row.attempt)
-                                      : Theme.statusLabel(row.status)
+                text: row.attempt > 1 ? qsTr("%1 (attempt %2)").arg(row.statusLabel).arg(row.attempt) : row.statusLabel
                 color: row.statusColor
                 font.bold: true
                 // As wide as the widest status, so the chip, the status and "on …" line up from
@@ -148,62 +155,20 @@ ItemDelegate {
                 opacity: 0.8
             }
 
-            // Actions: what the status allows, nothing else. The area is as wide as the widest
-            // set a status can show, and the buttons sit at its right end: the columns to the
-            // left stay put whatever the status.
-            RowLayout {
-                id: actions
-                spacing: 2
-                // (A layout fills by default: it would take a share of the clip name's room.)
-                Layout.fillWidth: false
-                Layout.preferredWidth: Math.max(
-                    openButton.implicitWidth + folderButton.implicitWidth + removeButton.implicitWidth,
-                    retryButton.implicitWidth + removeButton.implicitWidth,
-                    pauseButton.implicitWidth + cancelButton.implicitWidth,
-                    resumeButton.implicitWidth + cancelButton.implicitWidth) + 2 * spacing
-                Item { Layout.fillWidth: true }
-                Button {
-                    id: pauseButton
-                    objectName: "pauseButton"; text: qsTr("Pause"); flat: true
-                    visible: row.status === "running" || row.status === "pending"
-                    onClicked: row.actionRequested("pause")
-                }
-                Button {
-                    id: resumeButton
-                    objectName: "resumeButton"; text: qsTr("Resume"); flat: true
-                    visible: row.status === "paused"
-                    onClicked: row.actionRequested("resume")
-                }
-                Button {
-                    id: cancelButton
-                    objectName: "cancelButton"; text: qsTr("Cancel"); flat: true
-                    visible: row.active
-                    onClicked: row.actionRequested("cancel")
-                }
-                Button {
-                    id: openButton
-                    objectName: "openButton"; text: qsTr("Open"); flat: true
-                    visible: row.status === "complete" && row.outputs && row.outputs.length > 0
-                    onClicked: row.actionRequested("open")
-                }
-                Button {
-                    id: folderButton
-                    objectName: "folderButton"; text: qsTr("Show in folder"); flat: true
-                    visible: row.status === "complete" && row.outputs && row.outputs.length > 0
-                    onClicked: row.actionRequested("showInFolder")
-                }
-                Button {
-                    id: retryButton
-                    objectName: "retryButton"; text: qsTr("Retry"); flat: true
-                    visible: row.status === "failed" || row.status === "canceled"
-                    onClicked: row.actionRequested("retry")
-                }
-                Button {
-                    id: removeButton
-                    objectName: "removeButton"; text: qsTr("Remove"); flat: true
-                    visible: !row.active
-                    onClicked: row.actionRequested("remove")
-                }
+            JobActions {
+                canPause: row.canPause
+                canResume: row.canResume
+                canCancel: row.canCancel
+                canOpenOutput: row.canOpenOutput
+                canRetry: row.canRetry
+                canRemove: row.canRemove
+                onPauseRequested: row.pauseRequested()
+                onResumeRequested: row.resumeRequested()
+                onCancelRequested: row.cancelRequested()
+                onOpenOutputRequested: row.openOutputRequested()
+                onShowInFolderRequested: row.showInFolderRequested()
+                onRetryRequested: row.retryRequested()
+                onRemoveRequested: row.removeRequested()
             }
         }
 
@@ -211,17 +176,17 @@ ItemDelegate {
         // this font): every row's bar starts and ends at the same x, whatever the job says
         // about itself (that goes on the line below).
         RowLayout {
-            spacing: Math.round(fontMetrics.height * 0.6)
+            spacing: Theme.margin
             Layout.fillWidth: true
 
             JobProgressBar {
                 objectName: "progressBar"
                 from: 0; to: 100
                 value: row.progress
-                indeterminate: row.status === "running" && row.progress <= 0
+                indeterminate: row.jobStatus === JobModel.Running && row.progress <= 0
                 palette.highlight: row.statusColor
                 // Finished bars step back so the ones still moving are what the eye finds.
-                opacity: row.active || row.status === "failed" ? 1 : 0.6
+                opacity: !row.isTerminal || row.jobStatus === JobModel.Failed ? 1 : 0.6
                 Layout.fillWidth: true
                 Accessible.name: qsTr("Progress")
             }
@@ -229,8 +194,7 @@ ItemDelegate {
                 objectName: "percentLabel"
                 text: row.percentText
                 horizontalAlignment: Text.AlignRight
-                Layout.preferredWidth: percentMetrics.advanceWidth
-                TextMetrics { id: percentMetrics; text: "100%" }
+                Layout.preferredWidth: Theme.percentColumnWidth
             }
         }
 
@@ -241,20 +205,20 @@ ItemDelegate {
         RowLayout {
             objectName: "infoLine"
             visible: !row.showsError
-            spacing: fontMetrics.height
+            spacing: Theme.spacingWide
             Layout.fillWidth: true
-            Layout.minimumHeight: fontMetrics.height
+            Layout.minimumHeight: Theme.gridUnit
 
             Label {
                 objectName: "waitingLabel"
                 text: qsTr("Waiting to start")
-                visible: row.status === "pending"
+                visible: row.jobStatus === JobModel.Pending
                 opacity: 0.7
             }
             Label {
                 objectName: "stageLabel"
                 text: row.stage
-                visible: text.length > 0 && row.active
+                visible: text.length > 0 && !row.isTerminal
                 opacity: 0.85
             }
             Label {
@@ -274,7 +238,7 @@ ItemDelegate {
         // A failed job: the error in a sentence, the details (code, full text) on demand.
         ColumnLayout {
             visible: row.showsError
-            spacing: 2
+            spacing: Theme.spacingTiny
             Layout.fillWidth: true
 
             RowLayout {
@@ -287,15 +251,16 @@ ItemDelegate {
                     maximumLineCount: 1
                     Layout.fillWidth: true
                 }
-                Button {
+                ActionButton {
                     objectName: "detailsButton"
                     text: row.expanded ? qsTr("Hide details") : qsTr("Details")
-                    flat: true
                     onClicked: row.expanded = !row.expanded
                 }
-                Button {
-                    objectName: "copyErrorButton"; text: qsTr("Copy error"); flat: true
-                    onClicked: row.actionRequested("copyError")
+                ActionButton {
+                    objectName: "copyErrorButton"
+                    text: qsTr("Copy error")
+                    toolTip: qsTr("Copy the error code and message")
+                    onClicked: row.copyErrorRequested()
                 }
             }
             TextArea {

@@ -2,14 +2,16 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
 import QtQuick.Layouts
+import Clipdeck.App
 
 // The Clipdeck window: the new-job bar, the job monitor, drop-to-start, the message line.
-// `app` is the AppController (app/desktop/appcontroller.h): jobModel, launcher, servers, and the
-// actions QML does not do itself.
+// `app` is the AppController (app/desktop/appcontroller.h, QML module Clipdeck.App): it hands
+// each view the part it needs, typed (the JobModel, the JobLauncher, the ServerSettings), and
+// does what QML does not do itself (open files, show folders, the clipboard, the title).
 ApplicationWindow {
     id: window
 
-    required property QtObject app
+    required property AppController app
     // Palette roles to set on the window ({"window": "#2b2d31", ...}); empty: the system's.
     // main.cpp fills it for CLIPDECK_COLOR_SCHEME=dark.
     property var paletteOverride: ({})
@@ -23,14 +25,12 @@ ApplicationWindow {
             settings.open()
     }
 
-    width: 1180
-    height: 760
-    minimumWidth: 640
-    minimumHeight: 420
+    width: Theme.windowWidth
+    height: Theme.windowHeight
+    minimumWidth: Theme.windowMinimumWidth
+    minimumHeight: Theme.windowMinimumHeight
     visible: true
     title: app.windowTitle
-
-    FontMetrics { id: fontMetrics }
 
     header: NewJobBar {
         id: bar
@@ -44,8 +44,15 @@ ApplicationWindow {
         anchors.fill: parent
         focus: true
         jobModel: window.app.jobModel
-        controller: window.app
         onAddClipsRequested: fileDialog.open()
+    }
+    // What the monitor asks of the desktop, to the app. (Functions, not `onX: key => ...`
+    // handlers: Qt 6.4's qmllint checks the calls in these against AppController's type.)
+    Connections {
+        target: monitor
+        function onOpenOutputRequested(key: string) { window.app.openOutput(key) }
+        function onShowInFolderRequested(key: string) { window.app.showInFolder(key) }
+        function onCopyRequested(text: string) { window.app.copyText(text) }
     }
 
     // Files dropped anywhere on the window start jobs with the bar's choices.
@@ -62,15 +69,15 @@ ApplicationWindow {
         }
         Rectangle {
             anchors.fill: parent
-            anchors.margins: fontMetrics.height
+            anchors.margins: Theme.spacingWide
             visible: drop.containsDrag
             color: Qt.rgba(window.palette.highlight.r, window.palette.highlight.g, window.palette.highlight.b, 0.15)
             border.color: window.palette.highlight
-            border.width: 3
-            radius: 8
+            border.width: Theme.lineWidthThick
+            radius: Theme.radiusLarge
             Label {
                 anchors.centerIn: parent
-                text: qsTr("Drop to start “%1” on %2").arg(bar.kind).arg(bar.targetName)
+                text: qsTr("Drop to start “%1” on %2").arg(bar.kindLabel).arg(bar.targetName)
                 font.bold: true
             }
         }
@@ -78,10 +85,10 @@ ApplicationWindow {
 
     footer: Pane {
         visible: window.app.message.length > 0
-        padding: fontMetrics.height * 0.4
+        padding: Theme.marginSmall
         background: Rectangle {
             color: window.palette.alternateBase
-            Rectangle { width: parent.width; height: 1; color: window.palette.mid }
+            Rectangle { width: parent.width; height: Theme.hairline; color: window.palette.mid }
         }
         RowLayout {
             anchors.fill: parent
@@ -91,9 +98,8 @@ ApplicationWindow {
                 wrapMode: Text.WordWrap
                 Layout.fillWidth: true
             }
-            Button {
+            ActionButton {
                 text: qsTr("Dismiss")
-                flat: true
                 onClicked: window.app.clearMessage()
             }
         }
@@ -113,12 +119,14 @@ ApplicationWindow {
         servers: window.app.servers
     }
 
+    // (StandardKey is QKeySequence::StandardKey, which Qt 6.4's qmltypes do not declare: qmllint
+    // reports it as unqualified; the engine knows it.)
     Shortcut {
-        sequences: [StandardKey.Open]
+        sequences: [StandardKey.Open] // qmllint disable unqualified
         onActivated: fileDialog.open()
     }
     Shortcut {
-        sequences: [StandardKey.Find]
+        sequences: [StandardKey.Find] // qmllint disable unqualified
         onActivated: monitor.focusSearch()
     }
 }

@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Clipdeck.App
 
 // The bar above the monitor: what to make (kind, preset), where it runs (this computer or a
 // server), "Add clips…" and Settings. Dropped or picked files are submitted with these choices
@@ -8,11 +9,13 @@ import QtQuick.Layouts
 ToolBar {
     id: bar
 
-    required property QtObject launcher
+    required property JobLauncher launcher
     signal addClipsRequested()
     signal settingsRequested()
 
     readonly property string kind: kindBox.currentValue !== undefined ? kindBox.currentValue : "thumbnails"
+    // The kind as the chooser shows it ("Export (transcode)").
+    readonly property string kindLabel: kindBox.currentText
     readonly property bool usesPreset: kindBox.currentIndex >= 0 && launcher.kinds[kindBox.currentIndex].usesPreset
     readonly property string preset: usesPreset && presetBox.currentValue !== undefined ? presetBox.currentValue : ""
     readonly property string target: targetBox.currentValue !== undefined ? targetBox.currentValue : "local"
@@ -23,11 +26,9 @@ ToolBar {
         return launcher.submit(urls, kind, preset, target)
     }
 
-    FontMetrics { id: fontMetrics }
-
     RowLayout {
         anchors.fill: parent
-        spacing: fontMetrics.height * 0.5
+        spacing: Theme.spacing
 
         Button {
             objectName: "addClipsButton"
@@ -64,7 +65,7 @@ ToolBar {
             implicitContentWidthPolicy: ComboBox.WidestText
             ToolTip.visible: hovered && currentIndex >= 0
             ToolTip.text: currentIndex >= 0 && model[currentIndex] ? model[currentIndex].description : ""
-            ToolTip.delay: 600
+            ToolTip.delay: Theme.toolTipDelay
         }
         Label { text: qsTr("Run on:") }
         ComboBox {

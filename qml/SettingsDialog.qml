@@ -1,6 +1,9 @@
+pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Clipdeck.Client
+import Clipdeck.App
 
 // Clipdeck servers: the configured ones with their connection state, removal, and a form to add
 // one (URL + access token) with "Test connection" on the spot. `servers` is the app's
@@ -8,33 +11,21 @@ import QtQuick.Layouts
 Dialog {
     id: dialog
 
-    required property QtObject servers
+    required property ServerSettings servers
 
     title: qsTr("Servers")
     modal: true
     standardButtons: Dialog.Close
     anchors.centerIn: Overlay.overlay
-    width: Math.min(parent ? parent.width * 0.9 : 800, fontMetrics.averageCharacterWidth * 90)
+    width: parent ? Math.min(parent.width * 0.9, Theme.chars(90)) : Theme.chars(90)
     readonly property bool dark: Theme.isDark(palette)
     // Fusion's dialog hugs its frame; a little air reads as a settings page, not a tooltip.
-    padding: Math.round(fontMetrics.height * 0.9)
-    topPadding: Math.round(fontMetrics.height * 0.5)
-
-    FontMetrics { id: fontMetrics }
-
-    function stateColor(state) {
-        switch (state) {
-        case "connected": return Theme.statusColor("complete", dark)
-        case "connecting":
-        case "reconnecting": return Theme.statusColor("paused", dark)
-        case "auth_failed": return Theme.statusColor("failed", dark)
-        }
-        return Theme.statusColor("canceled", dark)
-    }
+    padding: Theme.spacingLarge
+    topPadding: Theme.spacing
 
     ColumnLayout {
         anchors.fill: parent
-        spacing: fontMetrics.height * 0.6
+        spacing: Theme.margin
 
         Label {
             text: qsTr("Jobs run on this computer unless you choose a server in “Run on”. A server's jobs appear in the monitor beside the local ones.")
@@ -51,22 +42,23 @@ Dialog {
             implicitHeight: contentHeight
             visible: count > 0
             delegate: RowLayout {
+                id: server
                 required property int index
                 required property string displayName
                 required property string url
-                // (Not "state": that is every Item's own state-machine property.)
-                required property string connectionState
+                // JobSource.ConnectionState. (Not "state": that is every Item's own state machine.)
+                required property int connectionState
                 required property string stateText
                 required property string error
                 required property bool sessionOnly
                 width: serverList.width
-                spacing: fontMetrics.height * 0.5
+                spacing: Theme.spacing
                 ColumnLayout {
                     spacing: 0
                     Layout.fillWidth: true
-                    Label { text: displayName; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
+                    Label { text: server.displayName; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
                     Label {
-                        text: sessionOnly ? qsTr("%1 · for this run only (--server)").arg(url) : url
+                        text: server.sessionOnly ? qsTr("%1 · for this run only (--server)").arg(server.url) : server.url
                         opacity: 0.8
                         elide: Text.ElideMiddle
                         Layout.fillWidth: true
@@ -74,15 +66,16 @@ Dialog {
                 }
                 Label {
                     objectName: "serverStateLabel"
-                    text: error.length > 0 && connectionState !== "connected" ? qsTr("%1 — %2").arg(stateText).arg(error) : stateText
-                    color: dialog.stateColor(connectionState)
+                    text: server.error.length > 0 && server.connectionState !== JobSource.Connected
+                          ? qsTr("%1 — %2").arg(server.stateText).arg(server.error) : server.stateText
+                    color: Theme.connectionColor(server.connectionState, dialog.dark)
                     elide: Text.ElideRight
-                    Layout.maximumWidth: fontMetrics.averageCharacterWidth * 40
+                    Layout.maximumWidth: Theme.chars(40)
                 }
                 Button {
                     text: qsTr("Remove")
-                    onClicked: dialog.servers.removeServer(index)
-                    Accessible.name: qsTr("Remove %1").arg(displayName)
+                    onClicked: dialog.servers.removeServer(server.index)
+                    Accessible.name: qsTr("Remove %1").arg(server.displayName)
                 }
             }
         }
@@ -98,7 +91,7 @@ Dialog {
             GridLayout {
                 anchors.fill: parent
                 columns: 2
-                columnSpacing: fontMetrics.height * 0.5
+                columnSpacing: Theme.spacing
                 Label { text: qsTr("Address:") }
                 TextField {
                     id: urlField
@@ -120,12 +113,12 @@ Dialog {
                     Accessible.name: qsTr("Access token")
                     onTextEdited: dialog.servers.clearTest()
                 }
-                Item { width: 1; height: 1 }
+                Item {} // (the label column)
                 RowLayout {
                     Button {
                         objectName: "testButton"
                         text: qsTr("Test connection")
-                        enabled: urlField.text.length > 0 && dialog.servers.testState !== "testing"
+                        enabled: urlField.text.length > 0 && dialog.servers.testState !== ServerSettings.Testing
                         onClicked: dialog.servers.testConnection(urlField.text, tokenField.text)
                     }
                     Button {
@@ -140,7 +133,7 @@ Dialog {
                         }
                     }
                 }
-                Item { width: 1; height: 1; visible: testLabel.visible }
+                Item { visible: testLabel.visible } // (the label column)
                 Label {
                     id: testLabel
                     objectName: "testLabel"
@@ -150,11 +143,10 @@ Dialog {
                     Layout.fillWidth: true
                     color: {
                         switch (dialog.servers.testState) {
-                        case "ok": return Theme.statusColor("complete", dialog.dark)
-                        case "testing": return dialog.palette.windowText
-                        case "auth_failed":
-                        case "unreachable":
-                        case "error": return Theme.statusColor("failed", dialog.dark)
+                        case ServerSettings.Ok: return Theme.statusColor(JobModel.Complete, dialog.dark)
+                        case ServerSettings.AuthFailed:
+                        case ServerSettings.Unreachable:
+                        case ServerSettings.Error: return Theme.statusColor(JobModel.Failed, dialog.dark)
                         }
                         return dialog.palette.windowText
                     }

@@ -10,15 +10,14 @@ Pane {
     required property JobModel jobModel
     signal clearFinished()
 
-    padding: Math.round(fontMetrics.height * 0.6)
-    FontMetrics { id: fontMetrics }
+    padding: Theme.margin
 
     readonly property bool dark: Theme.isDark(palette)
 
     background: Rectangle { color: header.palette.window }
 
     contentItem: RowLayout {
-        spacing: Math.round(fontMetrics.height * 0.9)
+        spacing: Theme.spacingLarge
 
         // Nothing active: one calm word instead of "0 running 0 queued".
         Label {
@@ -31,7 +30,7 @@ Pane {
             objectName: "runningLabel"
             visible: header.jobModel.activeCount > 0
             text: qsTr("%1 running").arg(header.jobModel.runningCount)
-            color: header.jobModel.runningCount > 0 ? Theme.statusColor("running", header.dark) : header.palette.windowText
+            color: header.jobModel.runningCount > 0 ? Theme.statusColor(JobModel.Running, header.dark) : header.palette.windowText
             font.bold: true
         }
         Label {
@@ -43,7 +42,7 @@ Pane {
             objectName: "failedLabel"
             text: qsTr("%1 failed").arg(header.jobModel.failedCount)
             visible: header.jobModel.failedCount > 0
-            color: Theme.statusColor("failed", header.dark)
+            color: Theme.statusColor(JobModel.Failed, header.dark)
         }
         Label {
             objectName: "totalLabel"
@@ -57,7 +56,7 @@ Pane {
             value: Math.max(0, header.jobModel.overallProgress)
             visible: header.jobModel.activeCount > 0
             Layout.fillWidth: true
-            Layout.maximumWidth: fontMetrics.averageCharacterWidth * 40
+            Layout.maximumWidth: Theme.chars(40)
             Accessible.name: qsTr("Overall progress")
         }
         Label {

@@ -3,7 +3,8 @@
 // The desktop app's root controller: it owns the local engine and its job source, the job model
 // every view shows, and the other controllers (launcher, server settings, desktop integration),
 // and it does what QML must not do itself: open files, show folders, use the clipboard, make the
-// window title. QML gets it as the `app` property of Main.qml.
+// window title. QML gets it as Main.qml's `required property AppController app` (QML module
+// Clipdeck.App); the views below Main get the parts they need as typed properties.
 
 #include "joblauncher.h"
 #include "serversettings.h"
@@ -13,6 +14,7 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <QtQml/qqmlregistration.h>
 
 #include <memory>
 
@@ -32,6 +34,8 @@ class DesktopIntegration;
 class AppController : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("AppController is provided by the application (Main.qml's app)")
     Q_PROPERTY(clipdeck::client::JobModel *jobModel READ jobModel CONSTANT)
     Q_PROPERTY(clipdeck::desktop::JobLauncher *launcher READ launcher CONSTANT)
     Q_PROPERTY(clipdeck::desktop::ServerSettings *servers READ servers CONSTANT)

@@ -37,9 +37,12 @@ std::pair<QString, QString> DesktopIntegration::notificationFor(const QString &c
 {
     const QString name = clipName.isEmpty() ? job.input : clipName;
     switch (job.status) {
-    case jobs::Status::Complete: return {tr("Done: %1").arg(name), tr("The %1 job finished.").arg(job.kind)};
+    // The kind as the monitor labels it ("Export finished."), not its wire name.
+    case jobs::Status::Complete:
+        return {tr("Done: %1").arg(name), tr("%1 finished.").arg(client::JobModel::kindLabel(job.kind))};
     case jobs::Status::Failed:
-        return {tr("Failed: %1").arg(name), job.error ? job.error->message : tr("The %1 job failed.").arg(job.kind)};
+        return {tr("Failed: %1").arg(name),
+                job.error ? job.error->message : tr("%1 failed.").arg(client::JobModel::kindLabel(job.kind))};
     default: return {};
     }
 }

@@ -7,7 +7,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QHash>
 #include <QVariantMap>
 
 namespace clipdeck::desktop {
@@ -28,19 +27,6 @@ QString defaultPreset(const QString &kind)
     return {};
 }
 
-QString kindLabel(const QString &kind)
-{
-    static const QHash<QString, QString> labels{
-        {QStringLiteral("transcode"), QStringLiteral("Export (transcode)")},
-        {QStringLiteral("proxy"), QStringLiteral("Editing proxy")},
-        {QStringLiteral("thumbnails"), QStringLiteral("Thumbnails and contact sheet")},
-        {QStringLiteral("scenes"), QStringLiteral("Scene detection")},
-        {QStringLiteral("waveform"), QStringLiteral("Waveform")},
-        {QStringLiteral("probe"), QStringLiteral("Probe (media info)")},
-    };
-    return labels.value(kind, kind);
-}
-
 } // namespace
 
 JobLauncher::JobLauncher(client::JobModel *model, QObject *parent) : QObject(parent), m_model(model)
@@ -57,7 +43,7 @@ QVariantList JobLauncher::kinds() const
     QVariantList list;
     auto add = [&](const media::OperationSpec &op) {
         list.append(QVariantMap{{QStringLiteral("kind"), op.kind},
-                                {QStringLiteral("label"), kindLabel(op.kind)},
+                                {QStringLiteral("label"), client::JobModel::kindChoiceLabel(op.kind)},
                                 {QStringLiteral("description"), op.description},
                                 {QStringLiteral("usesPreset"), usesPreset(op.kind)}});
     };

@@ -2,7 +2,7 @@
 
 // Starting jobs: which kinds there are, which presets a kind takes, where a job can run (this
 // computer or a configured server), and the submission itself (a JobSubmission per file, to the
-// chosen JobSource). QML gets it as `app.launcher`.
+// chosen JobSource). QML gets it as `app.launcher` (NewJobBar's `launcher`).
 
 #include <QList>
 #include <QObject>
@@ -11,6 +11,7 @@
 #include <QStringList>
 #include <QUrl>
 #include <QVariantList>
+#include <QtQml/qqmlregistration.h>
 
 namespace clipdeck::client {
 class JobModel;
@@ -22,7 +23,10 @@ namespace clipdeck::desktop {
 class JobLauncher : public QObject
 {
     Q_OBJECT
-    // [{kind, label, description, usesPreset}], in the order the kind picker shows them.
+    QML_ELEMENT
+    QML_UNCREATABLE("JobLauncher is provided by the application (AppController.launcher)")
+    // [{kind, label, description, usesPreset}], in the order the kind picker shows them; label is
+    // JobModel::kindChoiceLabel().
     Q_PROPERTY(QVariantList kinds READ kinds CONSTANT)
     // [{sourceId, name, state}] for every source of the model: "This computer" first.
     Q_PROPERTY(QVariantList targets READ targets NOTIFY targetsChanged)

@@ -1,6 +1,7 @@
 // clipdeck: the desktop app. A QApplication (QSystemTrayIcon needs QtWidgets) running the QML
-// module Clipdeck (qml/) over the controllers in this folder. It starts on the local engine with
-// nothing to set up; servers are added in Settings.
+// module Clipdeck (qml/) over the controllers in this folder (QML module Clipdeck.App). It starts
+// on the local engine with nothing to set up; servers are added in Settings. main() is the list of
+// steps, each a named function above it.
 
 #include "appcontroller.h"
 #include "desktopintegration.h"
@@ -25,12 +26,14 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)
-Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin)
+Q_IMPORT_QML_PLUGIN(ClipdeckPlugin)        // qml/: the views
+Q_IMPORT_QML_PLUGIN(Clipdeck_ClientPlugin) // lib/client: JobModel, JobFilterModel, JobSource
+Q_IMPORT_QML_PLUGIN(Clipdeck_AppPlugin)    // app/desktop: AppController, JobLauncher, ServerSettings
 
 using namespace clipdeck;
 
@@ -151,52 +154,75 @@ void chooseSceneGraphBackend()
         QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
 }
 
-} // namespace
-
-int main(int argc, char *argv[])
+// Fusion follows the system palette (light and dark); Basic does not. QT_QUICK_CONTROLS_STYLE
+// still wins when set. Before the application object exists.
+void chooseControlsStyle()
 {
-    // Fusion follows the system palette (light and dark); Basic does not. QT_QUICK_CONTROLS_STYLE
-    // still wins when set.
     if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
         QQuickStyle::setStyle(QStringLiteral("Fusion"));
+}
 
-    QApplication application(argc, argv);
-    chooseSceneGraphBackend();
-    // Qt Quick Controls 6.4 take their palette from the platform theme, not from
-    // QGuiApplication::setPalette(): the override also goes to the window (paletteOverride).
+// CLIPDECK_COLOR_SCHEME=dark: the dark palette for the application, and its roles for Main.qml's
+// paletteOverride ({"window": "#2b2d31", ...}): Qt Quick Controls 6.4 take their palette from the
+// platform theme, not from QGuiApplication::setPalette(), so the window needs them too. Empty
+// otherwise: the system's palette.
+QVariantMap applyColorScheme()
+{
     QVariantMap paletteOverride;
-    if (qEnvironmentVariable("CLIPDECK_COLOR_SCHEME") == QLatin1String("dark")) {
-        const QPalette dark = darkPalette();
-        QApplication::setPalette(dark);
-        const std::pair<const char *, QPalette::ColorRole> roles[] = {{"window", QPalette::Window},
-                                                                      {"windowText", QPalette::WindowText},
-                                                                      {"base", QPalette::Base},
-                                                                      {"alternateBase", QPalette::AlternateBase},
-                                                                      {"text", QPalette::Text},
-                                                                      {"button", QPalette::Button},
-                                                                      {"buttonText", QPalette::ButtonText},
-                                                                      {"brightText", QPalette::BrightText},
-                                                                      {"light", QPalette::Light},
-                                                                      {"midlight", QPalette::Midlight},
-                                                                      {"mid", QPalette::Mid},
-                                                                      {"dark", QPalette::Dark},
-                                                                      {"shadow", QPalette::Shadow},
-                                                                      {"highlight", QPalette::Highlight},
-                                                                      {"highlightedText", QPalette::HighlightedText},
-                                                                      {"link", QPalette::Link},
-                                                                      {"linkVisited", QPalette::LinkVisited},
-                                                                      {"toolTipBase", QPalette::ToolTipBase},
-                                                                      {"toolTipText", QPalette::ToolTipText},
-                                                                      {"placeholderText", QPalette::PlaceholderText}};
-        for (const auto &[name, role] : roles)
-            paletteOverride.insert(QString::fromLatin1(name), dark.color(QPalette::Active, role));
-    }
+    if (qEnvironmentVariable("CLIPDECK_COLOR_SCHEME") != QLatin1String("dark"))
+        return paletteOverride;
+    const QPalette dark = darkPalette();
+    QApplication::setPalette(dark);
+    const std::pair<const char *, QPalette::ColorRole> roles[] = {{"window", QPalette::Window},
+                                                                  {"windowText", QPalette::WindowText},
+                                                                  {"base", QPalette::Base},
+                                                                  {"alternateBase", QPalette::AlternateBase},
+                                                                  {"text", QPalette::Text},
+                                                                  {"button", QPalette::Button},
+                                                                  {"buttonText", QPalette::ButtonText},
+                                                                  {"brightText", QPalette::BrightText},
+                                                                  {"light", QPalette::Light},
+                                                                  {"midlight", QPalette::Midlight},
+                                                                  {"mid", QPalette::Mid},
+                                                                  {"dark", QPalette::Dark},
+                                                                  {"shadow", QPalette::Shadow},
+                                                                  {"highlight", QPalette::Highlight},
+                                                                  {"highlightedText", QPalette::HighlightedText},
+                                                                  {"link", QPalette::Link},
+                                                                  {"linkVisited", QPalette::LinkVisited},
+                                                                  {"toolTipBase", QPalette::ToolTipBase},
+                                                                  {"toolTipText", QPalette::ToolTipText},
+                                                                  {"placeholderText", QPalette::PlaceholderText}};
+    for (const auto &[name, role] : roles)
+        paletteOverride.insert(QString::fromLatin1(name), dark.color(QPalette::Active, role));
+    return paletteOverride;
+}
+
+// Names, version, desktop file and icon: where settings go, what the desktop shows.
+void identifyApplication()
+{
     QCoreApplication::setOrganizationName(QStringLiteral("Clipdeck"));
     QCoreApplication::setApplicationName(QStringLiteral("clipdeck"));
     QCoreApplication::setApplicationVersion(QStringLiteral(CLIPDECK_VERSION));
     QGuiApplication::setDesktopFileName(QStringLiteral("clipdeck"));
     QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/clipdeck/icons/clipdeck.svg")));
+}
 
+// What the command line asks for (scriptedrun.h has the scripted options' contract).
+struct Options
+{
+    QString dataDir;
+    QStringList servers; // URL=TOKEN
+    QList<desktop::ScriptedSubmission> submissions;
+    QString screenshotPath;
+    bool quitWhenIdle = false;
+    bool showSettings = false;
+};
+
+// Parses the command line; --help and --version exit here. Returns nothing (after saying why on
+// stderr) when an option's value is malformed.
+std::optional<Options> parseArguments(const QApplication &application)
+{
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Clipdeck: run exports, proxies, thumbnails, scene detection and waveforms on this computer "
@@ -224,54 +250,97 @@ int main(int argc, char *argv[])
     });
     parser.process(application);
 
-    QList<desktop::ScriptedSubmission> submissions;
+    Options options;
+    options.dataDir = parser.value(QStringLiteral("data-dir"));
+    options.servers = parser.values(QStringLiteral("server"));
+    options.screenshotPath = parser.value(QStringLiteral("screenshot"));
+    options.quitWhenIdle = parser.isSet(QStringLiteral("quit-when-idle"));
+    options.showSettings = parser.isSet(QStringLiteral("show-settings"));
     for (const QString &text : parser.values(QStringLiteral("submit"))) {
         const auto s = desktop::ScriptedSubmission::parse(text);
         if (s.kind.isEmpty()) {
             QTextStream(stderr) << "clipdeck: --submit expects KIND=FILE[,preset=NAME][,on=URL], not " << text << '\n';
-            return 2;
+            return std::nullopt;
         }
-        submissions.append(s);
+        options.submissions.append(s);
     }
+    return options;
+}
 
-    desktop::AppController app(parser.value(QStringLiteral("data-dir")));
-    app.start();
-    for (const QString &text : parser.values(QStringLiteral("server"))) {
+// `--server URL=TOKEN` servers, for this run only. False (after saying why on stderr) when one is
+// malformed or conflicts with a configured server.
+bool addSessionServers(desktop::AppController &app, const QStringList &servers)
+{
+    for (const QString &text : servers) {
         // URL=TOKEN: the first '=' ends the URL (a server address has none; a token may).
         const qsizetype eq = text.indexOf(u'=');
         QString error;
         if (eq <= 0 || app.servers()->addSessionServer(text.left(eq), text.mid(eq + 1), &error).isEmpty()) {
             QTextStream(stderr) << "clipdeck: --server expects URL=TOKEN"
                                 << (error.isEmpty() ? QString() : QStringLiteral(": ") + error) << '\n';
-            return 2;
+            return false;
         }
     }
+    return true;
+}
 
-    QQmlApplicationEngine qml;
+// Loads Main.qml with the app as its `app`; the window, or nullptr when QML could not make it.
+QQuickWindow *loadMainWindow(QQmlApplicationEngine &qml, desktop::AppController &app,
+                             const QVariantMap &paletteOverride, bool showSettings)
+{
     // Where qt_add_qml_module puts the modules (RESOURCE_PREFIX /qt/qml); default from Qt 6.5 on.
     qml.addImportPath(QStringLiteral("qrc:/qt/qml"));
     qml.setInitialProperties({{QStringLiteral("app"), QVariant::fromValue(&app)},
                               {QStringLiteral("paletteOverride"), paletteOverride},
-                              {QStringLiteral("showSettingsAtStart"), parser.isSet(QStringLiteral("show-settings"))}});
+                              {QStringLiteral("showSettingsAtStart"), showSettings}});
     QObject::connect(
-        &qml, &QQmlApplicationEngine::objectCreationFailed, &application, [] { QCoreApplication::exit(3); },
-        Qt::QueuedConnection);
+        &qml, &QQmlApplicationEngine::objectCreationFailed, QCoreApplication::instance(),
+        [] { QCoreApplication::exit(3); }, Qt::QueuedConnection);
     qml.load(QUrl(QStringLiteral("qrc:/qt/qml/Clipdeck/Main.qml")));
     if (qml.rootObjects().isEmpty())
+        return nullptr;
+    return qobject_cast<QQuickWindow *>(qml.rootObjects().constFirst());
+}
+
+// The window comes up when the tray icon or a notification is clicked; the start-up report.
+void connectWindow(QQuickWindow *window, desktop::AppController &app)
+{
+    reportStartupOnFirstFrame(window);
+    QObject::connect(app.integration(), &desktop::DesktopIntegration::activateRequested, window, [window] {
+        window->show();
+        window->raise();
+        window->requestActivate();
+    });
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    chooseControlsStyle();
+    QApplication application(argc, argv);
+    chooseSceneGraphBackend();
+    const QVariantMap paletteOverride = applyColorScheme();
+    identifyApplication();
+
+    const std::optional<Options> options = parseArguments(application);
+    if (!options)
+        return 2;
+
+    desktop::AppController app(options->dataDir);
+    app.start();
+    if (!addSessionServers(app, options->servers))
+        return 2;
+
+    QQmlApplicationEngine qml;
+    QQuickWindow *window = loadMainWindow(qml, app, paletteOverride, options->showSettings);
+    if (qml.rootObjects().isEmpty())
         return 3;
+    if (window)
+        connectWindow(window, app);
 
-    if (auto *window = qobject_cast<QQuickWindow *>(qml.rootObjects().constFirst())) {
-        reportStartupOnFirstFrame(window);
-        QObject::connect(app.integration(), &desktop::DesktopIntegration::activateRequested, window, [window] {
-            window->show();
-            window->raise();
-            window->requestActivate();
-        });
-    }
-
-    desktop::ScriptedRun scripted(&app, &qml, submissions, parser.value(QStringLiteral("screenshot")),
-                                  parser.isSet(QStringLiteral("quit-when-idle")));
-    if (scripted.isActive() || !submissions.isEmpty())
+    desktop::ScriptedRun scripted(&app, &qml, options->submissions, options->screenshotPath, options->quitWhenIdle);
+    if (scripted.isActive() || !options->submissions.isEmpty())
         scripted.start();
 
     return application.exec();

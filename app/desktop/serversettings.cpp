@@ -81,7 +81,7 @@ QVariant ServerSettings::data(const QModelIndex &index, int role) const
     case DisplayNameRole: return source ? source->displayName() : server.url.host();
     case UrlRole: return server.url.toString();
     case SourceIdRole: return source ? source->sourceId() : QString();
-    case StateRole: return source ? stateName(int(source->connectionState())) : QStringLiteral("offline");
+    case StateRole: return int(source ? source->connectionState() : JobSource::ConnectionState::Offline);
     case StateTextRole: return stateText(source);
     case ErrorRole: return source ? source->errorString() : QString();
     case SessionOnlyRole: return !server.persistent;
@@ -104,12 +104,12 @@ bool ServerSettings::addServer(const QString &url, const QString &token)
 {
     const QUrl normalized = normalizedUrl(url);
     if (!normalized.isValid()) {
-        setTest(QStringLiteral("error"), tr("“%1” is not a server address (http://host:port).").arg(url.trimmed()));
+        setTest(TestState::Error, tr("“%1” is not a server address (http://host:port).").arg(url.trimmed()));
         return false;
     }
     for (const Server &server : std::as_const(m_servers)) {
         if (server.url == normalized) {
-            setTest(QStringLiteral("error"), tr("%1 is already configured.").arg(normalized.toString()));
+            setTest(TestState::Error, tr("%1 is already configured.").arg(normalized.toString()));
             return false;
         }
     }
@@ -202,13 +202,13 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
 {
     const QUrl base = normalizedUrl(url);
     if (!base.isValid()) {
-        setTest(QStringLiteral("error"), tr("“%1” is not a server address (http://host:port).").arg(url.trimmed()));
+        setTest(TestState::Error, tr("“%1” is not a server address (http://host:port).").arg(url.trimmed()));
         return;
     }
     if (m_testReply)
         m_testReply->abort();
     const int generation = ++m_testGeneration;
-    setTest(QStringLiteral("testing"), tr("Connecting to %1…").arg(base.toString()));
+    setTest(TestState::Testing, tr("Connecting to %1…").arg(base.toString()));
 
     auto endpoint = [base](const QString &path) {
         QUrl u = base;
@@ -225,7 +225,7 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
             return;
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         if (reply->error() != QNetworkReply::NoError || status != 200) {
-            setTest(QStringLiteral("unreachable"),
+            setTest(TestState::Unreachable,
                     status ? tr("Unreachable: %1 answered HTTP %2 to /healthz — is it a Clipdeck server?")
                                  .arg(base.toString())
                                  .arg(status)
@@ -245,15 +245,14 @@ void ServerSettings::testConnection(const QString &url, const QString &token)
                 return;
             const int code = authReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
             if (code == 200)
-                setTest(QStringLiteral("ok"), tr("OK: %1 is reachable and accepts the token.").arg(base.toString()));
+                setTest(TestState::Ok, tr("OK: %1 is reachable and accepts the token.").arg(base.toString()));
             else if (code == 401 || code == 403)
-                setTest(QStringLiteral("auth_failed"),
+                setTest(TestState::AuthFailed,
                         tr("Token refused: %1 is reachable but does not accept this token.").arg(base.toString()));
             else if (code)
-                setTest(QStringLiteral("error"),
-                        tr("%1 answered HTTP %2 to /api/jobs.").arg(base.toString()).arg(code));
+                setTest(TestState::Error, tr("%1 answered HTTP %2 to /api/jobs.").arg(base.toString()).arg(code));
             else
-                setTest(QStringLiteral("unreachable"),
+                setTest(TestState::Unreachable,
                         tr("Unreachable: nothing answers at %1 (%2).").arg(base.toString(), authReply->errorString()));
         });
     });
@@ -279,18 +278,6 @@ QUrl ServerSettings::normalizedUrl(const QString &text)
     return url;
 }
 
-QString ServerSettings::stateName(int connectionState)
-{
-    switch (JobSource::ConnectionState(connectionState)) {
-    case JobSource::ConnectionState::Connected: return QStringLiteral("connected");
-    case JobSource::ConnectionState::Connecting: return QStringLiteral("connecting");
-    case JobSource::ConnectionState::Reconnecting: return QStringLiteral("reconnecting");
-    case JobSource::ConnectionState::Offline: return QStringLiteral("offline");
-    case JobSource::ConnectionState::AuthFailed: return QStringLiteral("auth_failed");
-    }
-    return QStringLiteral("offline");
-}
-
 QString ServerSettings::stateText(const JobSource *source)
 {
     if (!source)
@@ -312,11 +299,11 @@ void ServerSettings::clearTest()
     if (m_testReply)
         m_testReply->abort();
     ++m_testGeneration;
-    if (!m_testState.isEmpty() || !m_testMessage.isEmpty())
-        setTest({}, {});
+    if (m_testState != TestState::NotTested || !m_testMessage.isEmpty())
+        setTest(TestState::NotTested, {});
 }
 
-void ServerSettings::setTest(const QString &state, const QString &message)
+void ServerSettings::setTest(TestState state, const QString &message)
 {
     m_testState = state;
     m_testMessage = message;

@@ -4,12 +4,15 @@
 // ServerJobSource in the job model while it is configured. A list model for the settings page,
 // with the connection state of each server, and "Test connection" on the spot.
 
+#include "client/jobsource.h"
+
 #include <QAbstractListModel>
 #include <QList>
 #include <QPointer>
 #include <QString>
 #include <QTimer>
 #include <QUrl>
+#include <QtQml/qqmlregistration.h>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -17,7 +20,6 @@ class QSettings;
 
 namespace clipdeck::client {
 class JobModel;
-class JobSource;
 } // namespace clipdeck::client
 
 namespace clipdeck::desktop {
@@ -25,9 +27,10 @@ namespace clipdeck::desktop {
 class ServerSettings : public QAbstractListModel
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("ServerSettings is provided by the application (AppController.servers)")
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
-    // "" (not tested), "testing", "ok", "unreachable", "auth_failed", "error".
-    Q_PROPERTY(QString testState READ testState NOTIFY testChanged)
+    Q_PROPERTY(TestState testState READ testState NOTIFY testChanged)
     Q_PROPERTY(QString testMessage READ testMessage NOTIFY testChanged)
 
 public:
@@ -35,12 +38,23 @@ public:
         UrlRole = Qt::UserRole + 1,
         DisplayNameRole,
         SourceIdRole,
-        StateRole,     // "connected", "connecting", "reconnecting", "offline", "auth_failed"
+        StateRole,     // JobSource::ConnectionState (an int; Offline while there is no source)
         StateTextRole, // for people: "Reconnecting in 4 s"
         ErrorRole,
         SessionOnlyRole, // bool: added for this run only (`--server`), not kept in the settings
     };
     Q_ENUM(Role)
+
+    // What came of the last "Test connection" (or of a refused addServer()).
+    enum class TestState {
+        NotTested,   // nothing to say (no test yet, or the form changed since)
+        Testing,     // under way
+        Ok,          // reachable, and the token is accepted
+        Unreachable, // nothing answers, or not a Clipdeck server
+        AuthFailed,  // reachable, but the token is refused
+        Error,       // not a server address, already configured, or an unexpected answer
+    };
+    Q_ENUM(TestState)
 
     // Loads the servers from settings and adds one source per server to the model (not started).
     ServerSettings(QSettings *settings, client::JobModel *model, QObject *parent = nullptr);
@@ -50,7 +64,7 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
-    QString testState() const { return m_testState; }
+    TestState testState() const { return m_testState; }
     QString testMessage() const { return m_testMessage; }
 
     // Starts every server's source.
@@ -76,7 +90,6 @@ public:
     // "http://host:8470" from what a person typed ("host:8470", trailing slashes, ...); invalid
     // when it cannot be an http(s) URL.
     static QUrl normalizedUrl(const QString &text);
-    static QString stateName(int connectionState);
     static QString stateText(const client::JobSource *source);
 
 signals:
@@ -95,7 +108,7 @@ private:
     };
     client::JobSource *makeSource(const Server &server);
     void save();
-    void setTest(const QString &state, const QString &message);
+    void setTest(TestState state, const QString &message);
     void refreshStates();
 
     QSettings *m_settings;
@@ -104,7 +117,7 @@ private:
     QNetworkAccessManager *m_nam = nullptr;
     QPointer<QNetworkReply> m_testReply;
     int m_testGeneration = 0;
-    QString m_testState;
+    TestState m_testState = TestState::NotTested;
     QString m_testMessage;
     QTimer m_countdown; // refreshes "Reconnecting in N s" every second
 };

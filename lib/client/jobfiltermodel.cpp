@@ -135,7 +135,12 @@ bool JobFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourcePa
             || d->matches(statusName(job->status)) || (job->error && d->matches(job->error->message)))
             return true;
         const JobSource *source = jobs->sourceOf(sourceRow);
-        return source && d->matches(source->displayName());
+        if (source && d->matches(source->displayName()))
+            return true;
+        // The kind and status as the rows show them ("Export", "Done"), last: they are looked up.
+        const QModelIndex i = jobs->index(sourceRow);
+        return d->matches(i.data(JobModel::KindLabelRole).toString())
+               || d->matches(i.data(JobModel::StatusLabelRole).toString());
     }
 
     // Any other model: the same through its roles (tests, or a model wrapped in another proxy).
@@ -148,8 +153,9 @@ bool JobFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourcePa
         return false;
     if (d->searchText.isEmpty())
         return true;
-    for (const int role : {JobModel::ClipNameRole, JobModel::KindRole, JobModel::StageRole, JobModel::StatusRole,
-                           JobModel::ErrorMessageRole, JobModel::SourceNameRole}) {
+    for (const int role :
+         {JobModel::ClipNameRole, JobModel::KindRole, JobModel::StageRole, JobModel::StatusRole,
+          JobModel::ErrorMessageRole, JobModel::SourceNameRole, JobModel::KindLabelRole, JobModel::StatusLabelRole}) {
         if (d->matches(i.data(role).toString()))
             return true;
     }

@@ -19,7 +19,8 @@ class JobFilterModel : public QSortFilterProxyModel
     Q_OBJECT
     QML_ELEMENT
     Q_PROPERTY(Filter filter READ filter WRITE setFilter NOTIFY filterChanged)
-    // Case-insensitive; matches clip name, kind, stage, status, error message and source name.
+    // Case-insensitive; matches clip name, kind and status (as stored and as the rows label them:
+    // "transcode" and "Export", "complete" and "Done"), stage, error message and source name.
     Q_PROPERTY(QString searchText READ searchText WRITE setSearchText NOTIFY searchTextChanged)
     // Rows first appeared last at the top instead of at the bottom.
     Q_PROPERTY(bool newestFirst READ newestFirst WRITE setNewestFirst NOTIFY newestFirstChanged)

@@ -20,10 +20,19 @@ using namespace clipdeck::jobs;
 
 namespace {
 
-constexpr int RoleCount = JobModel::SourceNameRole - JobModel::KeyRole + 1;
-static_assert(RoleCount <= 32, "role masks are 32 bits");
-using RoleMask = quint32;
-constexpr RoleMask AllRoles = RoleCount == 32 ? ~RoleMask(0) : (RoleMask(1) << RoleCount) - 1;
+constexpr int RoleCount = JobModel::CanOpenOutputRole - JobModel::KeyRole + 1;
+static_assert(RoleCount <= 64, "role masks are 64 bits");
+using RoleMask = quint64;
+constexpr RoleMask AllRoles = RoleCount == 64 ? ~RoleMask(0) : (RoleMask(1) << RoleCount) - 1;
+
+// JobStatus is jobs::Status for QML: the same values, so one converts to the other with a cast.
+static_assert(int(JobModel::JobStatus::Pending) == int(Status::Pending)
+              && int(JobModel::JobStatus::Running) == int(Status::Running)
+              && int(JobModel::JobStatus::Paused) == int(Status::Paused)
+              && int(JobModel::JobStatus::Complete) == int(Status::Complete)
+              && int(JobModel::JobStatus::Failed) == int(Status::Failed)
+              && int(JobModel::JobStatus::Canceled) == int(Status::Canceled));
+constexpr int StatusCount = int(Status::Canceled) + 1;
 
 constexpr RoleMask bit(JobModel::Role role)
 {
@@ -49,6 +58,58 @@ const QString &statusString(Status status)
     return names[static_cast<std::size_t>(status)];
 }
 
+// The kinds people see, in one table: the short label (a row's chip, notifications) and the
+// label a kind chooser lists. Translated in JobModel's context.
+struct KindText
+{
+    QLatin1StringView kind;
+    const char *label;
+    const char *choiceLabel;
+};
+constexpr KindText kindTexts[] = {
+    {QLatin1StringView("transcode"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Export"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Export (transcode)")},
+    {QLatin1StringView("proxy"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Proxy"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Editing proxy")},
+    {QLatin1StringView("thumbnails"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Thumbnails"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Thumbnails and contact sheet")},
+    {QLatin1StringView("scenes"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Scenes"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Scene detection")},
+    {QLatin1StringView("waveform"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Waveform"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Waveform")},
+    {QLatin1StringView("probe"), QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Probe"),
+     QT_TRANSLATE_NOOP("clipdeck::client::JobModel", "Probe (media info)")},
+};
+
+const KindText *kindTextOf(const QString &kind)
+{
+    for (const KindText &t : kindTexts) {
+        if (kind == t.kind)
+            return &t;
+    }
+    return nullptr;
+}
+
+// What a job may do, as a set of role bits (the capability roles).
+RoleMask capabilitiesOf(const Job &j)
+{
+    using R = JobModel;
+    RoleMask m = 0;
+    if (j.status == Status::Pending || j.status == Status::Running)
+        m |= bit(R::CanPauseRole);
+    if (j.status == Status::Paused)
+        m |= bit(R::CanResumeRole);
+    if (!j.isTerminal())
+        m |= bit(R::CanCancelRole);
+    else
+        m |= bit(R::CanRemoveRole);
+    if (j.status == Status::Failed || j.status == Status::Canceled)
+        m |= bit(R::CanRetryRole);
+    if (j.status == Status::Complete && !j.outputs.isEmpty())
+        m |= bit(R::CanOpenOutputRole);
+    return m;
+}
+
 QVariant outputsVariant(const QList<Output> &outputs)
 {
     QVariantList list;
@@ -65,6 +126,14 @@ QVariant outputsVariant(const QList<Output> &outputs)
     return list;
 }
 
+// The roles derived from the status or the outputs (capabilities): announced whenever their
+// inputs change, whether or not their values do.
+constexpr RoleMask StatusDerivedRoles = bit(JobModel::StatusRole) | bit(JobModel::IsTerminalRole)
+                                        | bit(JobModel::JobStatusRole) | bit(JobModel::StatusLabelRole)
+                                        | bit(JobModel::CanPauseRole) | bit(JobModel::CanResumeRole)
+                                        | bit(JobModel::CanCancelRole) | bit(JobModel::CanRetryRole)
+                                        | bit(JobModel::CanRemoveRole) | bit(JobModel::CanOpenOutputRole);
+
 // Which roles differ between two snapshots of the same row.
 RoleMask changedRoles(const Job &a, const Job &b)
 {
@@ -73,13 +142,13 @@ RoleMask changedRoles(const Job &a, const Job &b)
     if (a.id != b.id)
         m |= bit(R::JobIdRole) | bit(R::KeyRole);
     if (a.kind != b.kind)
-        m |= bit(R::KindRole);
+        m |= bit(R::KindRole) | bit(R::KindLabelRole);
     if (a.input != b.input)
         m |= bit(R::InputRole);
     if (a.params != b.params)
         m |= bit(R::ParamsRole);
     if (a.status != b.status)
-        m |= bit(R::StatusRole) | bit(R::IsTerminalRole);
+        m |= StatusDerivedRoles;
     if (a.progress != b.progress)
         m |= bit(R::ProgressRole);
     if (a.stage != b.stage)
@@ -95,7 +164,7 @@ RoleMask changedRoles(const Job &a, const Job &b)
     if (a.error != b.error)
         m |= bit(R::ErrorCodeRole) | bit(R::ErrorMessageRole);
     if (a.outputs != b.outputs)
-        m |= bit(R::OutputsRole);
+        m |= bit(R::OutputsRole) | bit(R::CanOpenOutputRole);
     if (a.createdAt != b.createdAt)
         m |= bit(R::CreatedAtRole);
     if (a.startedAt != b.startedAt)
@@ -161,7 +230,8 @@ struct JobModel::Private
         QString key;
         Job job;
         QString clipName;
-        QVariant outputs; // built when the outputs change, not on every data() call
+        QString kindLabel; // kindLabel(job.kind), made when the kind changes
+        QVariant outputs;  // built when the outputs change, not on every data() call
         RoleMask dirtyRoles = 0;
     };
 
@@ -181,9 +251,12 @@ struct JobModel::Private
     Contribution announcedSummary;
     QTimer timer;
     int interval = 16;
+    std::array<QString, StatusCount> statusLabels; // data() hands these out: no allocation per call
 
     explicit Private(JobModel *model) : q(model)
     {
+        for (int i = 0; i < StatusCount; ++i)
+            statusLabels[std::size_t(i)] = JobModel::statusLabel(Status(i));
         timer.setSingleShot(true);
         timer.setInterval(interval);
         QObject::connect(&timer, &QTimer::timeout, q, [this] { q->flush(); });
@@ -226,6 +299,8 @@ struct JobModel::Private
         summary.add(Contribution::of(snapshot), +1);
         if (r.job.outputs != snapshot.outputs)
             r.outputs = outputsVariant(snapshot.outputs);
+        if (r.job.kind != snapshot.kind)
+            r.kindLabel = JobModel::kindLabel(snapshot.kind);
         r.job = snapshot;
     }
 
@@ -241,6 +316,7 @@ struct JobModel::Private
             r.key = makeKey(sourceId, snapshot.id);
             r.job = snapshot;
             r.clipName = source->clipName(snapshot);
+            r.kindLabel = JobModel::kindLabel(snapshot.kind);
             r.outputs = outputsVariant(snapshot.outputs);
             summary.add(Contribution::of(snapshot), +1);
             rowByKey.insert(r.key, int(rows.size()));
@@ -556,6 +632,15 @@ QVariant JobModel::data(const QModelIndex &index, int role) const
         const auto *e = d->entryOf(r.source);
         return e && e->source ? e->source->displayName() : QString();
     }
+    case JobStatusRole: return int(j.status); // a JobStatus: QML compares it with JobModel.Running, ...
+    case StatusLabelRole: return d->statusLabels[std::size_t(j.status)];
+    case KindLabelRole: return r.kindLabel;
+    case CanPauseRole:
+    case CanResumeRole:
+    case CanCancelRole:
+    case CanRetryRole:
+    case CanRemoveRole:
+    case CanOpenOutputRole: return (capabilitiesOf(j) & bit(Role(role))) != 0;
     default: return {};
     }
 }
@@ -588,6 +673,15 @@ QHash<int, QByteArray> JobModel::roleNames() const
         {UpdatedAtRole, "updatedAt"},
         {SourceIdRole, "sourceId"},
         {SourceNameRole, "sourceName"},
+        {JobStatusRole, "jobStatus"},
+        {StatusLabelRole, "statusLabel"},
+        {KindLabelRole, "kindLabel"},
+        {CanPauseRole, "canPause"},
+        {CanResumeRole, "canResume"},
+        {CanCancelRole, "canCancel"},
+        {CanRetryRole, "canRetry"},
+        {CanRemoveRole, "canRemove"},
+        {CanOpenOutputRole, "canOpenOutput"},
     };
     return names;
 }
@@ -661,6 +755,36 @@ int JobModel::removeFinished()
     for (const QString &key : std::as_const(keys))
         n += remove(key);
     return n;
+}
+
+QString JobModel::statusLabel(Status status)
+{
+    switch (status) {
+    case Status::Pending: return tr("Queued");
+    case Status::Running: return tr("Running");
+    case Status::Paused: return tr("Paused");
+    case Status::Complete: return tr("Done");
+    case Status::Failed: return tr("Failed");
+    case Status::Canceled: return tr("Canceled");
+    }
+    return QString(statusName(status));
+}
+
+QString JobModel::kindLabel(const QString &kind)
+{
+    const KindText *t = kindTextOf(kind);
+    return t ? tr(t->label) : kind;
+}
+
+QString JobModel::kindChoiceLabel(const QString &kind)
+{
+    const KindText *t = kindTextOf(kind);
+    return t ? tr(t->choiceLabel) : kind;
+}
+
+QStringList JobModel::statusLabels() const
+{
+    return {d->statusLabels.begin(), d->statusLabels.end()};
 }
 
 int JobModel::runningCount() const

@@ -10,12 +10,19 @@
 // coalescingIntervalMs, naming the roles that changed in that run, so delegates re-evaluate only
 // the bindings that depend on them), so a thousand jobs updating ten times a second stay smooth.
 // Rows are inserted and removed at once.
+//
+// What a row may do and how it reads to people is decided here, once, for every view: the
+// capability roles (canPause, canResume, canCancel, canRetry, canRemove, canOpenOutput), the
+// translatable labels (statusLabel, kindLabel) and the status as an enum for QML (jobStatus).
+// Views show them and never interpret status strings. A derived role is announced whenever one
+// of its inputs changes (the status, the outputs, the kind).
 
 #include "jobs/job.h"
 
 #include <QAbstractListModel>
 #include <QList>
 #include <QPointer>
+#include <QStringList>
 #include <QtQml/qqmlregistration.h>
 
 #include <memory>
@@ -41,6 +48,9 @@ class JobModel : public QAbstractListModel
     // the machine's cores); 0 when nothing is active; -1 when unknown (nothing running, or a
     // running job without an ETA yet).
     Q_PROPERTY(double totalEtaSeconds READ totalEtaSeconds NOTIFY summaryChanged)
+    // statusLabel() of every status, in JobStatus order: for views that size a column to the
+    // widest label.
+    Q_PROPERTY(QStringList statusLabels READ statusLabels CONSTANT)
 
 public:
     enum Role {
@@ -51,7 +61,7 @@ public:
         InputRole,
         ClipNameRole,
         ParamsRole,     // QVariantMap
-        StatusRole,     // "pending", "running", ... (jobs::statusName)
+        StatusRole,     // "pending", "running", ... (jobs::statusName): the wire name, for machines
         IsTerminalRole, // bool
         ProgressRole,   // 0..100
         StageRole,
@@ -69,8 +79,22 @@ public:
         UpdatedAtRole,
         SourceIdRole,
         SourceNameRole,
+        // Derived from the snapshot (see above).
+        JobStatusRole,     // JobStatus (an int): what views branch on (icon, colour), not the wire name
+        StatusLabelRole,   // statusLabel(): "Queued", "Running", "Done", ...
+        KindLabelRole,     // kindLabel(): "Export", "Proxy", ...
+        CanPauseRole,      // pending or running
+        CanResumeRole,     // paused
+        CanCancelRole,     // not terminal: pending, running or paused
+        CanRetryRole,      // failed or canceled
+        CanRemoveRole,     // terminal: complete, failed or canceled
+        CanOpenOutputRole, // complete, with at least one output
     };
     Q_ENUM(Role)
+
+    // jobs::Status for QML, value for value: JobModel.Running, ...
+    enum class JobStatus { Pending, Running, Paused, Complete, Failed, Canceled };
+    Q_ENUM(JobStatus)
 
     explicit JobModel(QObject *parent = nullptr);
     ~JobModel() override;
@@ -105,6 +129,14 @@ public:
     Q_INVOKABLE bool fetchOutput(const QString &key, const QString &outputName);
     // Removes every finished job of every source (the monitor's "Clear finished").
     Q_INVOKABLE int removeFinished();
+
+    // Labels for people, translatable, in one place: the rows' roles, the new-job bar's kind
+    // chooser (JobLauncher) and the desktop notifications use these.
+    static QString statusLabel(jobs::Status status); // "Queued", "Running", "Paused", "Done", "Failed", "Canceled"
+    static QString kindLabel(const QString &kind);   // "Export", "Proxy", ...; the kind itself when unknown
+    // What a kind chooser lists: "Export (transcode)", "Editing proxy", ...; the kind when unknown.
+    static QString kindChoiceLabel(const QString &kind);
+    QStringList statusLabels() const;
 
     int runningCount() const;
     int queuedCount() const;

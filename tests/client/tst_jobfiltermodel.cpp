@@ -99,6 +99,10 @@ private slots:
         QTest::newRow("kind") << u"SCENES"_s << QStringList{u"fail"_s};
         QTest::newRow("stage") << u"encod"_s << QStringList{u"run"_s};
         QTest::newRow("status") << u"paused"_s << QStringList{u"paus"_s};
+        // The kind and status as the rows label them, too.
+        QTest::newRow("status label") << u"done"_s << QStringList{u"done"_s};
+        QTest::newRow("status label, queued") << u"Queued"_s << QStringList{u"pend"_s};
+        QTest::newRow("kind label") << u"export"_s << QStringList{u"pend"_s, u"run"_s, u"paus"_s, u"done"_s, u"canc"_s};
         QTest::newRow("error message") << u"damaged"_s << QStringList{u"fail"_s};
         QTest::newRow("source name") << u"example"_s << QStringList{u"canc"_s};
         QTest::newRow("surrounding spaces") << u"  wedding "_s << QStringList{u"done"_s};
@@ -212,6 +216,7 @@ private slots:
                 property int running: appJobs.runningCount
                 property int connected: JobSource.Connected
                 property int statusRole: JobModel.StatusRole
+                property int failed: JobModel.Failed
             }
         )",
                           QUrl());
@@ -225,6 +230,7 @@ private slots:
         QCOMPARE(object->property("running").toInt(), 1);
         QCOMPARE(object->property("connected").toInt(), int(JobSource::ConnectionState::Connected));
         QCOMPARE(object->property("statusRole").toInt(), int(JobModel::StatusRole));
+        QCOMPARE(object->property("failed").toInt(), int(Status::Failed));
 
         // JobModel is provided by the application, never made in QML.
         QQmlComponent uncreatable(&engine);

@@ -1,5 +1,6 @@
 // JobModel: idempotent application by seq, row order and keys, coalesced change announcements,
-// replacement and reset, routing of actions, and the summary, driven through a fake source.
+// the derived roles (capabilities, labels) and when they are announced, replacement and reset,
+// routing of actions, and the summary, driven through a fake source.
 
 #include "fakejobsource.h"
 
@@ -12,6 +13,8 @@
 using namespace clipdeck::jobs;
 using namespace clipdeck::client;
 using namespace Qt::StringLiterals;
+
+Q_DECLARE_METATYPE(clipdeck::jobs::Status)
 
 namespace {
 
@@ -145,6 +148,182 @@ private slots:
         QCOMPARE(names.value(JobModel::ClipNameRole), QByteArray("clipName"));
         QCOMPARE(names.value(JobModel::EtaSecondsRole), QByteArray("etaSeconds"));
         QCOMPARE(names.value(JobModel::SourceNameRole), QByteArray("sourceName"));
+        QCOMPARE(names.value(JobModel::JobStatusRole), QByteArray("jobStatus"));
+        QCOMPARE(names.value(JobModel::StatusLabelRole), QByteArray("statusLabel"));
+        QCOMPARE(names.value(JobModel::KindLabelRole), QByteArray("kindLabel"));
+        QCOMPARE(names.value(JobModel::CanPauseRole), QByteArray("canPause"));
+        QCOMPARE(names.value(JobModel::CanResumeRole), QByteArray("canResume"));
+        QCOMPARE(names.value(JobModel::CanCancelRole), QByteArray("canCancel"));
+        QCOMPARE(names.value(JobModel::CanRetryRole), QByteArray("canRetry"));
+        QCOMPARE(names.value(JobModel::CanRemoveRole), QByteArray("canRemove"));
+        QCOMPARE(names.value(JobModel::CanOpenOutputRole), QByteArray("canOpenOutput"));
+    }
+
+    // What a job may do, decided by the model: one row per status (complete twice: with and
+    // without outputs).
+    void capabilities_data()
+    {
+        QTest::addColumn<Status>("status");
+        QTest::addColumn<bool>("withOutputs");
+        QTest::addColumn<QList<bool>>("expected"); // pause, resume, cancel, retry, remove, open output
+        QTest::newRow("pending") << Status::Pending << false << QList<bool>{true, false, true, false, false, false};
+        QTest::newRow("running") << Status::Running << false << QList<bool>{true, false, true, false, false, false};
+        QTest::newRow("paused") << Status::Paused << false << QList<bool>{false, true, true, false, false, false};
+        QTest::newRow("complete") << Status::Complete << true << QList<bool>{false, false, false, false, true, true};
+        QTest::newRow("complete, no outputs")
+            << Status::Complete << false << QList<bool>{false, false, false, false, true, false};
+        QTest::newRow("failed") << Status::Failed << false << QList<bool>{false, false, false, true, true, false};
+        QTest::newRow("canceled") << Status::Canceled << false << QList<bool>{false, false, false, true, true, false};
+        // Outputs of a job that has not completed (a server's partial results) open nothing yet.
+        QTest::newRow("running with outputs")
+            << Status::Running << true << QList<bool>{true, false, true, false, false, false};
+    }
+
+    void capabilities()
+    {
+        QFETCH(Status, status);
+        QFETCH(bool, withOutputs);
+        QFETCH(QList<bool>, expected);
+        Job j = makeJob(u"a"_s, 1, status);
+        if (withOutputs)
+            j.outputs = {Output{u"a.mp4"_s, u"/out/a.mp4"_s, u"video"_s, 1, u"video/mp4"_s}};
+        emit m_src->jobUpdated(j);
+        const QModelIndex i = m_model->index(0);
+        const QList<bool> actual{
+            i.data(JobModel::CanPauseRole).toBool(),  i.data(JobModel::CanResumeRole).toBool(),
+            i.data(JobModel::CanCancelRole).toBool(), i.data(JobModel::CanRetryRole).toBool(),
+            i.data(JobModel::CanRemoveRole).toBool(), i.data(JobModel::CanOpenOutputRole).toBool()};
+        QCOMPARE(actual, expected);
+    }
+
+    // The status as people read it and as QML compares it (JobStatus), one row per status.
+    void statusLabels_data()
+    {
+        QTest::addColumn<Status>("status");
+        QTest::addColumn<QString>("label");
+        QTest::addColumn<JobModel::JobStatus>("jobStatus");
+        QTest::newRow("pending") << Status::Pending << u"Queued"_s << JobModel::JobStatus::Pending;
+        QTest::newRow("running") << Status::Running << u"Running"_s << JobModel::JobStatus::Running;
+        QTest::newRow("paused") << Status::Paused << u"Paused"_s << JobModel::JobStatus::Paused;
+        QTest::newRow("complete") << Status::Complete << u"Done"_s << JobModel::JobStatus::Complete;
+        QTest::newRow("failed") << Status::Failed << u"Failed"_s << JobModel::JobStatus::Failed;
+        QTest::newRow("canceled") << Status::Canceled << u"Canceled"_s << JobModel::JobStatus::Canceled;
+    }
+
+    void statusLabels()
+    {
+        QFETCH(Status, status);
+        QFETCH(QString, label);
+        QFETCH(JobModel::JobStatus, jobStatus);
+        emit m_src->jobUpdated(makeJob(u"a"_s, 1, status));
+        const QModelIndex i = m_model->index(0);
+        QCOMPARE(i.data(JobModel::StatusLabelRole).toString(), label);
+        QCOMPARE(JobModel::statusLabel(status), label);
+        QCOMPARE(i.data(JobModel::JobStatusRole).toInt(), int(jobStatus));
+        // The wire name stays what it was, for machines.
+        QCOMPARE(i.data(JobModel::StatusRole).toString(), QString(statusName(status)));
+        // Every label, in JobStatus order, for views that size a column to the widest.
+        QCOMPARE(m_model->statusLabels().value(int(jobStatus)), label);
+        QCOMPARE(m_model->statusLabels().size(), 6);
+    }
+
+    // The kinds as people read them: in a row (kindLabel), in a chooser (kindChoiceLabel).
+    void kindLabels_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("label");
+        QTest::addColumn<QString>("choiceLabel");
+        QTest::newRow("transcode") << u"transcode"_s << u"Export"_s << u"Export (transcode)"_s;
+        QTest::newRow("proxy") << u"proxy"_s << u"Proxy"_s << u"Editing proxy"_s;
+        QTest::newRow("thumbnails") << u"thumbnails"_s << u"Thumbnails"_s << u"Thumbnails and contact sheet"_s;
+        QTest::newRow("scenes") << u"scenes"_s << u"Scenes"_s << u"Scene detection"_s;
+        QTest::newRow("waveform") << u"waveform"_s << u"Waveform"_s << u"Waveform"_s;
+        QTest::newRow("probe") << u"probe"_s << u"Probe"_s << u"Probe (media info)"_s;
+        // A kind this client does not know (a newer server's): its name, as it is.
+        QTest::newRow("unknown") << u"stabilise"_s << u"stabilise"_s << u"stabilise"_s;
+    }
+
+    void kindLabels()
+    {
+        QFETCH(QString, kind);
+        QFETCH(QString, label);
+        QFETCH(QString, choiceLabel);
+        Job j = makeJob(u"a"_s, 1);
+        j.kind = kind;
+        emit m_src->jobUpdated(j);
+        QCOMPARE(m_model->index(0).data(JobModel::KindLabelRole).toString(), label);
+        QCOMPARE(JobModel::kindLabel(kind), label);
+        QCOMPARE(JobModel::kindChoiceLabel(kind), choiceLabel);
+    }
+
+    // A derived role is announced whenever one of its inputs changes, and only then: the status
+    // drives the status roles and the capabilities, the outputs drive canOpenOutput, the kind
+    // drives kindLabel.
+    void derivedRolesAnnouncedWithTheirInputs_data()
+    {
+        QTest::addColumn<Status>("from");
+        QTest::addColumn<Status>("to");
+        QTest::addColumn<bool>("outputsChange");
+        QTest::addColumn<bool>("kindChanges");
+        QTest::addColumn<QList<int>>("announced");
+        QTest::addColumn<QList<int>>("notAnnounced");
+        const QList<int> statusRoles{JobModel::StatusRole,       JobModel::IsTerminalRole, JobModel::JobStatusRole,
+                                     JobModel::StatusLabelRole,  JobModel::CanPauseRole,   JobModel::CanResumeRole,
+                                     JobModel::CanCancelRole,    JobModel::CanRetryRole,   JobModel::CanRemoveRole,
+                                     JobModel::CanOpenOutputRole};
+        const QList<int> statusOnly{JobModel::StatusRole,      JobModel::IsTerminalRole, JobModel::JobStatusRole,
+                                    JobModel::StatusLabelRole, JobModel::CanPauseRole,   JobModel::CanResumeRole,
+                                    JobModel::CanCancelRole,   JobModel::CanRetryRole,   JobModel::CanRemoveRole};
+        QTest::newRow("progress only") << Status::Running << Status::Running << false << false
+                                       << QList<int>{JobModel::ProgressRole}
+                                       << (statusRoles + QList<int>{JobModel::KindLabelRole, JobModel::OutputsRole});
+        QTest::newRow("pending to running") << Status::Pending << Status::Running << false << false << statusRoles
+                                            << QList<int>{JobModel::KindLabelRole, JobModel::OutputsRole};
+        QTest::newRow("running to paused") << Status::Running << Status::Paused << false << false << statusRoles
+                                           << QList<int>{JobModel::KindLabelRole};
+        QTest::newRow("running to complete, with outputs")
+            << Status::Running << Status::Complete << true << false << (statusRoles + QList<int>{JobModel::OutputsRole})
+            << QList<int>{JobModel::KindLabelRole};
+        QTest::newRow("failed to pending (a retry)") << Status::Failed << Status::Pending << false << false
+                                                     << statusRoles << QList<int>{JobModel::KindLabelRole};
+        QTest::newRow("outputs only (complete)")
+            << Status::Complete << Status::Complete << true << false
+            << QList<int>{JobModel::OutputsRole, JobModel::CanOpenOutputRole} << statusOnly;
+        QTest::newRow("kind only") << Status::Running << Status::Running << false << true
+                                   << QList<int>{JobModel::KindRole, JobModel::KindLabelRole} << statusRoles;
+    }
+
+    void derivedRolesAnnouncedWithTheirInputs()
+    {
+        QFETCH(Status, from);
+        QFETCH(Status, to);
+        QFETCH(bool, outputsChange);
+        QFETCH(bool, kindChanges);
+        QFETCH(QList<int>, announced);
+        QFETCH(QList<int>, notAnnounced);
+        emit m_src->jobUpdated(makeJob(u"a"_s, 1, from, 10));
+        m_model->flush();
+        QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
+
+        Job next = makeJob(u"a"_s, 2, to, 20);
+        if (outputsChange)
+            next.outputs = {Output{u"a.mp4"_s, u"/out/a.mp4"_s, u"video"_s, 1, u"video/mp4"_s}};
+        if (kindChanges)
+            next.kind = u"proxy"_s;
+        emit m_src->jobUpdated(next);
+        m_model->flush();
+        QCOMPARE(changed.count(), 1);
+        const auto roles = changed.at(0).at(2).value<QList<int>>();
+        QVERIFY2(!roles.isEmpty(), "every role announced: cannot tell");
+        for (const int role : announced)
+            QVERIFY2(roles.contains(role), m_model->roleNames().value(role).constData());
+        for (const int role : notAnnounced)
+            QVERIFY2(!roles.contains(role), m_model->roleNames().value(role).constData());
+        // And what is announced is what the model now says.
+        const QModelIndex i = m_model->index(0);
+        QCOMPARE(i.data(JobModel::JobStatusRole).toInt(), int(to));
+        QCOMPARE(i.data(JobModel::CanOpenOutputRole).toBool(), to == Status::Complete && outputsChange);
+        QCOMPARE(i.data(JobModel::KindLabelRole).toString(), kindChanges ? u"Proxy"_s : u"Export"_s);
     }
 
     void clipNameComputedOncePerRow()

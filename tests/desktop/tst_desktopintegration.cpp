@@ -110,10 +110,16 @@ void tst_DesktopIntegration::notifiesCompleteAndFailed()
     const auto &done = m_service.received.at(0);
     QCOMPARE(done.app, u"Clipdeck"_s);
     QCOMPARE(done.summary, u"Done: Interview take 3.mov"_s);
+    // The kind as the monitor labels it (JobModel::kindLabel), not its wire name "transcode".
+    QCOMPARE(done.body, u"Export finished."_s);
     QCOMPARE(done.hints.value(u"desktop-entry"_s).toString(), u"clipdeck"_s);
     const auto &bad = m_service.received.at(1);
     QCOMPARE(bad.summary, u"Failed: b.mp4"_s);
     QCOMPARE(bad.body, u"The disk is full."_s);
+    // Without an error message: the kind's label says what failed.
+    Job bare = makeJob(u"d"_s, 2, Status::Failed, 40);
+    bare.kind = u"thumbnails"_s;
+    QCOMPARE(desktop::DesktopIntegration::notificationFor(u"d.mp4"_s, bare).second, u"Thumbnails failed."_s);
     QCOMPARE(bad.hints.value(u"urgency"_s).toInt(), 2);
     // Nothing more comes (the canceled one, the one seen finished): one round trip to be sure.
     QDBusConnection::sessionBus().call(QDBusMessage::createMethodCall(

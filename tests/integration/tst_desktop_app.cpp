@@ -52,12 +52,14 @@ private:
         return env;
     }
 
-    // Lines a QML engine prints for warnings and errors: "qrc:/...qml:12:5: ...", "file:...qml:..."
-    // or "QML Foo: ...", "qml: ...".
+    // Lines a QML engine prints for warnings and errors: "qrc:/...qml:12:5: ...", "file:...qml:...",
+    // "QML Foo: ...", "qml: ..." (console.log), "QQmlApplicationEngine failed to load component",
+    // a qt.qml.* logging category. (Not any line that says "qml": a path can, e.g. the test
+    // media's under a build folder named so.)
     static QStringList qmlWarnings(const QByteArray &err)
     {
         QStringList found;
-        static const QRegularExpression qml(QStringLiteral("qml"), QRegularExpression::CaseInsensitiveOption);
+        static const QRegularExpression qml(QStringLiteral(R"(\.qml:\d|\bQML\b|^qml: |QQml|qt\.qml)"));
         for (const QByteArray &line : err.split('\n')) {
             const QString text = QString::fromUtf8(line);
             if (text.contains(qml))

@@ -9,6 +9,7 @@
 #include "serverfixture.h"
 
 #include "client/jobmodel.h"
+#include "client/jobsource.h"
 
 #include <QSettings>
 #include <QSignalSpy>
@@ -16,7 +17,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using clipdeck::client::JobSource;
 using clipdeck::desktop::ServerSettings;
+using TestState = ServerSettings::TestState;
+using ConnectionState = JobSource::ConnectionState;
 using namespace serverfixture;
 
 class TestServerSettings : public QObject
@@ -29,9 +33,9 @@ private:
     QString m_base;
 
     // Waits until the test in flight has an answer; returns the state.
-    static QString settle(ServerSettings &servers)
+    static TestState settle(ServerSettings &servers)
     {
-        (void)QTest::qWaitFor([&] { return servers.testState() != QLatin1String("testing"); }, WaitMs);
+        (void)QTest::qWaitFor([&] { return servers.testState() != TestState::Testing; }, WaitMs);
         return servers.testState();
     }
 
@@ -46,9 +50,9 @@ private:
         return port;
     }
 
-    static QString stateOf(const ServerSettings &servers, int row)
+    static ConnectionState stateOf(const ServerSettings &servers, int row)
     {
-        return servers.data(servers.index(row), ServerSettings::StateRole).toString();
+        return ConnectionState(servers.data(servers.index(row), ServerSettings::StateRole).toInt());
     }
 
 private slots:
@@ -66,12 +70,12 @@ private slots:
         clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(m_base, QString::fromLatin1(alice.token));
-        QCOMPARE(servers.testState(), QStringLiteral("testing"));
-        QCOMPARE(settle(servers), QStringLiteral("ok"));
+        QCOMPARE(servers.testState(), TestState::Testing);
+        QCOMPARE(settle(servers), TestState::Ok);
         QVERIFY2(servers.testMessage().startsWith(QLatin1String("OK")), qPrintable(servers.testMessage()));
         // "host:port" as a person types it is the same server.
         servers.testConnection(m_base.mid(7) + u'/', QString::fromLatin1(alice.token));
-        QCOMPARE(settle(servers), QStringLiteral("ok"));
+        QCOMPARE(settle(servers), TestState::Ok);
     }
 
     void testConnectionTokenRefused()
@@ -80,10 +84,10 @@ private slots:
         clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(m_base, QStringLiteral("not-a-token-anyone-has"));
-        QCOMPARE(settle(servers), QStringLiteral("auth_failed"));
+        QCOMPARE(settle(servers), TestState::AuthFailed);
         QVERIFY2(servers.testMessage().contains(QLatin1String("Token refused")), qPrintable(servers.testMessage()));
         servers.testConnection(m_base, QString());
-        QCOMPARE(settle(servers), QStringLiteral("auth_failed"));
+        QCOMPARE(settle(servers), TestState::AuthFailed);
     }
 
     void testConnectionUnreachable()
@@ -94,7 +98,7 @@ private slots:
         clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(QStringLiteral("http://127.0.0.1:%1").arg(port), QString::fromLatin1(alice.token));
-        QCOMPARE(settle(servers), QStringLiteral("unreachable"));
+        QCOMPARE(settle(servers), TestState::Unreachable);
         QVERIFY2(servers.testMessage().startsWith(QLatin1String("Unreachable")), qPrintable(servers.testMessage()));
     }
 
@@ -124,7 +128,7 @@ private slots:
         clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(QStringLiteral("ftp://example.com"), QString());
-        QCOMPARE(servers.testState(), QStringLiteral("error"));
+        QCOMPARE(servers.testState(), TestState::Error);
     }
 
     // Added in the dialog: saved, and its source connects (right token) or says the token was
@@ -137,22 +141,22 @@ private slots:
             clipdeck::client::JobModel model;
             ServerSettings servers(&settings, &model);
             servers.testConnection(m_base, QString::fromLatin1(alice.token));
-            QCOMPARE(settle(servers), QStringLiteral("ok"));
+            QCOMPARE(settle(servers), TestState::Ok);
             QVERIFY(servers.addServer(m_base, QString::fromLatin1(alice.token)));
             // The dialog empties its form on success: the old result must not stay under it.
-            QCOMPARE(servers.testState(), QString());
+            QCOMPARE(servers.testState(), TestState::NotTested);
             QCOMPARE(servers.testMessage(), QString());
             QVERIFY(!servers.addServer(m_base + u'/', QString::fromLatin1(alice.token))); // the same server
             QCOMPARE(servers.rowCount(), 1);
-            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) != QLatin1String("connecting"); }, WaitMs));
-            QCOMPARE(stateOf(servers, 0), QStringLiteral("connected"));
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) != ConnectionState::Connecting; }, WaitMs));
+            QCOMPARE(stateOf(servers, 0), ConnectionState::Connected);
             QCOMPARE(model.sources().size(), 1);
 
             // The same server under another name (localhost) with a wrong token.
             QVERIFY(
                 servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()), QStringLiteral("wrong-token")));
-            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 1) != QLatin1String("connecting"); }, WaitMs));
-            QCOMPARE(stateOf(servers, 1), QStringLiteral("auth_failed"));
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 1) != ConnectionState::Connecting; }, WaitMs));
+            QCOMPARE(stateOf(servers, 1), ConnectionState::AuthFailed);
             QCOMPARE(servers.data(servers.index(1), ServerSettings::StateTextRole).toString(),
                      QStringLiteral("Token refused"));
         }
@@ -176,7 +180,7 @@ private slots:
             QCOMPARE(servers.addSessionServer(m_base, QString::fromLatin1(alice.token)), id); // the same one again
             QVERIFY(servers.addSessionServer(m_base, QStringLiteral("another-token"), &error).isEmpty());
             QVERIFY(servers.data(servers.index(0), ServerSettings::SessionOnlyRole).toBool());
-            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) == QLatin1String("connected"); }, WaitMs));
+            QVERIFY(QTest::qWaitFor([&] { return stateOf(servers, 0) == ConnectionState::Connected; }, WaitMs));
             QVERIFY(servers.addServer(QStringLiteral("localhost:%1").arg(m_server->port()),
                                       QString::fromLatin1(bob.token)));
         }

@@ -1,11 +1,11 @@
 import QtQuick
-import QtQuick.Controls
 import QtTest
 import Clipdeck
 import Clipdeck.Client
+import Clipdeck.Testing
 
-// JobMonitor over a real JobModel (testSetup, tst_qml.cpp): the empty state, the filter tabs and
-// the search, the summary, and actions routed to the job's source or to the controller.
+// JobMonitor over a real JobModel (JobFixture, jobfixture.h): the empty state, the filter tabs
+// and the search, the summary, and actions routed to the job's source or out to the window.
 Item {
     id: root
     width: 1100
@@ -23,13 +23,12 @@ TestCase {
         JobMonitor {
             width: 1100
             height: 700
-            jobModel: testSetup.model
-            controller: testSetup
+            jobModel: JobFixture.model
         }
     }
 
     function init() {
-        testSetup.reset()
+        JobFixture.reset()
     }
 
     function makeMonitor() {
@@ -45,12 +44,12 @@ TestCase {
     }
 
     function addJobs() {
-        testSetup.applyJob({ id: "run", kind: "transcode", input: "/m/interview.mov", status: "running",
+        JobFixture.applyJob({ id: "run", kind: "transcode", input: "/m/interview.mov", status: "running",
                              progress: 30, stage: "encoding", eta: 20, fps: 50, realtime: 2, preset: "web-h264" })
-        testSetup.applyJob({ id: "wait", kind: "proxy", input: "/m/broll.mov", status: "pending" })
-        testSetup.applyJob({ id: "done", kind: "thumbnails", input: "/m/drone.mp4", status: "complete",
+        JobFixture.applyJob({ id: "wait", kind: "proxy", input: "/m/broll.mov", status: "pending" })
+        JobFixture.applyJob({ id: "done", kind: "thumbnails", input: "/m/drone.mp4", status: "complete",
                              progress: 100, outputs: ["drone.contact.jpg"] })
-        testSetup.applyJob({ id: "bad", kind: "scenes", input: "/m/notes.txt", status: "failed",
+        JobFixture.applyJob({ id: "bad", kind: "scenes", input: "/m/notes.txt", status: "failed",
                              errorCode: "not_media", errorMessage: "notes.txt is not a media file." })
     }
 
@@ -64,7 +63,7 @@ TestCase {
         compare(spy.count, 1)
         verify(!findChild(monitor, "jobList").visible)
 
-        testSetup.applyJob({ id: "a", status: "running", progress: 5 })
+        JobFixture.applyJob({ id: "a", status: "running", progress: 5 })
         tryCompare(empty, "visible", false)
         verify(findChild(monitor, "jobList").visible)
     }
@@ -122,18 +121,53 @@ TestCase {
         compare(findChild(monitor, "failedLabel").text, "1 failed")
     }
 
-    function test_actionsGoToTheSourceOrTheController() {
+    function test_actionsGoToTheSourceOrTheWindow() {
+        addJobs()
+        JobFixture.applyJob({ id: "held", kind: "proxy", input: "/m/held.mov", status: "paused", progress: 20 })
+        JobFixture.applyJob({ id: "stopped", kind: "proxy", input: "/m/stopped.mov", status: "canceled" })
+        const monitor = makeMonitor()
+        const list = findChild(monitor, "jobList")
+        tryCompare(list, "count", 6)
+        const open = createTemporaryObject(spyComponent, testCase, { target: monitor, signalName: "openOutputRequested" })
+        const folder = createTemporaryObject(spyComponent, testCase, { target: monitor, signalName: "showInFolderRequested" })
+        const copy = createTemporaryObject(spyComponent, testCase, { target: monitor, signalName: "copyRequested" })
+
+        // What acts on the job goes to the model, which routes it to the job's source.
+        mouseClick(findChild(rowAt(list, 0), "pauseButton"))
+        mouseClick(findChild(rowAt(list, 1), "cancelButton"))
+        mouseClick(findChild(rowAt(list, 3), "retryButton"))
+        mouseClick(findChild(rowAt(list, 4), "resumeButton"))
+        mouseClick(findChild(rowAt(list, 5), "removeButton"))
+        compare(JobFixture.actions, ["pause:run", "cancel:wait", "retry:bad", "resume:held", "remove:stopped"])
+
+        // What needs the desktop goes out to the window, by key.
+        mouseClick(findChild(rowAt(list, 2), "openButton"))
+        mouseClick(findChild(rowAt(list, 2), "folderButton"))
+        mouseClick(findChild(rowAt(list, 3), "copyErrorButton"))
+        compare(open.count, 1)
+        compare(open.signalArguments[0][0], "local\ndone")
+        compare(folder.count, 1)
+        compare(folder.signalArguments[0][0], "local\ndone")
+        compare(copy.count, 1)
+        compare(copy.signalArguments[0][0], "not_media: notes.txt is not a media file.")
+        compare(JobFixture.actions.length, 5) // nothing of that reached the source
+    }
+
+    // Every row's status column is as wide as the widest status label: the chip, the status and
+    // "on …" line up from row to row whatever each job's status.
+    function test_statusColumnLinesUp() {
         addJobs()
         const monitor = makeMonitor()
         const list = findChild(monitor, "jobList")
         tryCompare(list, "count", 4)
-        mouseClick(findChild(rowAt(list, 0), "pauseButton"))
-        mouseClick(findChild(rowAt(list, 3), "retryButton"))
-        compare(testSetup.actions, ["pause:run", "retry:bad"])
-        mouseClick(findChild(rowAt(list, 2), "openButton"))
-        mouseClick(findChild(rowAt(list, 2), "folderButton"))
-        mouseClick(findChild(rowAt(list, 3), "copyErrorButton"))
-        compare(testSetup.controllerCalls, ["open:done", "folder:done", "copy:not_media: notes.txt is not a media file."])
+        verify(monitor.statusColumnWidth > 0)
+        for (let i = 0; i < 4; ++i) {
+            const status = findChild(rowAt(list, i), "statusLabel")
+            compare(status.width, monitor.statusColumnWidth, "row " + i + ": " + status.text)
+        }
+        const running = findChild(rowAt(list, 0), "statusLabel")
+        const done = findChild(rowAt(list, 2), "statusLabel")
+        compare(running.mapToItem(list, 0, 0).x, done.mapToItem(list, 0, 0).x)
     }
 
     function test_keyboardSpaceAndDelete() {
@@ -150,7 +184,7 @@ TestCase {
         keyClick(Qt.Key_Delete)                 // complete: remove
         list.currentIndex = 1
         keyClick(Qt.Key_Delete)                 // pending: not removed
-        compare(testSetup.actions, ["pause:run", "remove:done"])
+        compare(JobFixture.actions, ["pause:run", "remove:done"])
     }
 
     Component {
