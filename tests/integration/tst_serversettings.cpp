@@ -116,7 +116,7 @@ private slots:
         clipdeck::client::JobModel model;
         ServerSettings servers(&settings, &model);
         servers.testConnection(typedIn.url().toString(), QString::fromLatin1(alice.token));
-        QVERIFY(settle(servers) != QLatin1String("ok"));
+        QVERIFY(settle(servers) != TestState::Ok);
         QCOMPARE(typedIn.requests().size(), 2);
         QCOMPARE(typedIn.requests().at(1).header("Authorization"), "Bearer " + QByteArray(alice.token));
         QCOMPARE(elsewhere.requests().size(), 0);
