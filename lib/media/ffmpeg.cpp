@@ -108,7 +108,7 @@ int bestStream(AVFormatContext *input, AVMediaType type)
     return index;
 }
 
-Expected<CodecContext> openDecoder(const AVStream *stream)
+Expected<CodecContext> openDecoder(const AVStream *stream, int threadType, int threadCount)
 {
     const AVCodecParameters *par = stream->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
@@ -128,8 +128,8 @@ Expected<CodecContext> openDecoder(const AVStream *stream)
     if (rc < 0)
         return Error{errors::CorruptStream, QStringLiteral("Bad codec parameters (%1).").arg(averrorText(rc))};
     ctx->pkt_timebase = stream->time_base;
-    ctx->thread_count = 0;
-    ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    ctx->thread_count = threadCount;
+    ctx->thread_type = threadType;
     rc = avcodec_open2(ctx.get(), codec, nullptr);
     if (rc < 0) {
         return Error{errors::UnsupportedCodec, QStringLiteral("The %1 decoder cannot open this stream (%2).")

@@ -75,7 +75,9 @@ int bestStream(AVFormatContext *input, AVMediaType type);
 // Opens a decoder for `stream` using all cores (thread_count 0, frame + slice threads: the
 // default of 1 thread makes an in-process pipeline far slower than the ffmpeg CLI).
 // Unknown decoder -> unsupported_codec; video sizes of 0 or beyond 16384 -> invalid_dimensions.
-Expected<CodecContext> openDecoder(const AVStream *stream);
+// The exact-frame reader chooses its own threading (latency of one seek, not throughput).
+Expected<CodecContext> openDecoder(const AVStream *stream, int threadType = FF_THREAD_FRAME | FF_THREAD_SLICE,
+                                   int threadCount = 0);
 
 // Maps a failure while writing a file (an AVERROR or errno-derived code) to disk_full or
 // output_unwritable, with `what` naming the file for the message.
