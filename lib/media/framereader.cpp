@@ -206,9 +206,10 @@ struct FrameReader::Private
     };
 
     std::optional<Error> seekTo(int k);
-    Outcome decodeUntil(qint64 frame, int64_t target, const std::function<void(const DecodedFrame &)> &quickPicture,
-                        const std::function<bool(qint64)> &abandon);
+    Outcome decodeUntil(qint64 frame, int64_t target, const DecodeHooks &hooks, bool drainAtTarget = false);
     bool canDecodeOnTo(int k, int64_t target) const;
+    // Keeps every picture from `frame`'s keyframe to it, decoding (no skipping) what is not.
+    bool keepUpTo(qint64 frame, const std::function<bool(qint64)> &abandon);
     std::shared_ptr<FrameIndex> currentIndex() const
     {
         std::lock_guard lock(indexMutex);
@@ -255,6 +256,7 @@ struct FrameReader::Private
     qint64 nextDecodeIndex = 0; // decode-order position of the next packet read
     int64_t lastOutputPts = AV_NOPTS_VALUE;
     bool acceptedAny = false;
+    bool drainAtTargetWorks = true; // see decode()
     ff::Packet packet = ff::makePacket();
     bool packetPending = false; // `packet` holds the next one to send (the keyframe a seek found)
     ff::Frame decoded = ff::makeFrame();
@@ -431,7 +433,7 @@ FrameReaderStatistics FrameReader::statistics() const
 
 std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame)
 {
-    return decode(frame, {}, {});
+    return decode(frame, DecodeHooks());
 }
 
 void FrameReader::Private::resetDecoder()
@@ -529,10 +531,8 @@ std::optional<Error> FrameReader::Private::seekTo(int k)
                           0, 'f', 3)};
 }
 
-FrameReader::Private::Outcome
-FrameReader::Private::decodeUntil(qint64 frame, int64_t target,
-                                  const std::function<void(const DecodedFrame &)> &quickPicture,
-                                  const std::function<bool(qint64)> &abandon)
+FrameReader::Private::Outcome FrameReader::Private::decodeUntil(qint64 frame, int64_t target, const DecodeHooks &hooks,
+                                                                bool drainAtTarget)
 {
     const auto index = currentIndex();
     int failures = 0;
@@ -593,9 +593,9 @@ FrameReader::Private::decodeUntil(qint64 frame, int64_t target,
             }
             if (pts > target)
                 return Outcome::Missing;
-            if (first && quickPicture && pts == startPts)
-                quickPicture(deliver(*number, picture, false));
-            if (abandon && abandon(frame - lastFrame))
+            if (first && hooks.quickPicture && pts == startPts)
+                hooks.quickPicture(deliver(*number, picture, false));
+            if (hooks.abandon && hooks.abandon(frame - lastFrame))
                 return Outcome::Abandoned;
         }
         if (draining) {
@@ -624,6 +624,12 @@ FrameReader::Private::decodeUntil(qint64 frame, int64_t target,
                     index->learnKeyframePts(next, packet->pts);
             }
         }
+        // A picture shown before the target that nothing refers to may be skipped: it is not
+        // the target and no picture decoded later needs it. Read per packet (frame threads too).
+        const bool skippable = hooks.fastest && packet->pts != AV_NOPTS_VALUE && packet->pts < target
+                               && !(packet->flags & AV_PKT_FLAG_KEY);
+        codec->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+        const bool targetPacket = packet->pts == target;
         const int rc = avcodec_send_packet(codec.get(), packet.get());
         if (rc == AVERROR(EAGAIN))
             continue; // take pictures out first; the packet stays pending
@@ -639,15 +645,20 @@ FrameReader::Private::decodeUntil(qint64 frame, int64_t target,
             continue;
         }
         count([](FrameReaderStatistics &s) { ++s.packetsDecoded; });
-        if (abandon && abandon(lastFrame >= 0 ? frame - lastFrame : frame))
+        if (targetPacket && drainAtTarget) {
+            // Everything the target needs is in: take it out now rather than after the reorder
+            // delay and the frame threads' lag (the decoder then starts over next time).
+            avcodec_send_packet(codec.get(), nullptr);
+            draining = true;
+        }
+        if (hooks.abandon && hooks.abandon(lastFrame >= 0 ? frame - lastFrame : frame))
             return Outcome::Abandoned;
     }
 }
 
-std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame,
-                                                      const std::function<void(const DecodedFrame &)> &quickPicture,
-                                                      const std::function<bool(qint64)> &abandon)
+std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame, const DecodeHooks &hooks)
 {
+    const auto &abandon = hooks.abandon;
     d->count([](FrameReaderStatistics &s) { ++s.requests; });
     if (frame < 0)
         return Error{errors::InvalidParams, QStringLiteral("There is no frame %1: frames count from 0.").arg(frame)};
@@ -678,9 +689,13 @@ std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame,
                 if (auto e = d->seekTo(k))
                     return *e;
             }
-            outcome = d->decodeUntil(frame, *target, quickPicture, abandon);
-            if (outcome == Private::Outcome::Found)
+            const bool drain = hooks.fastest && !decodingOn && d->drainAtTargetWorks;
+            outcome = d->decodeUntil(frame, *target, hooks, drain);
+            if (outcome == Private::Outcome::Found) {
+                if (d->draining)
+                    d->resetDecoder(); // drained at the target: nothing follows
                 return d->deliver(frame, std::exchange(d->found, nullptr), true);
+            }
             if (outcome == Private::Outcome::Abandoned)
                 return canceled();
             if (outcome == Private::Outcome::Failed)
@@ -688,6 +703,13 @@ std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame,
             if (outcome == Private::Outcome::IndexWrong)
                 break;
             d->resetDecoder();
+            if (outcome == Private::Outcome::Missing && drain) {
+                // FFmpeg 5.1's libdav1d wrapper drops the last pictures when drained early:
+                // this decoder never drains at the target again.
+                d->drainAtTargetWorks = false;
+                --restart;
+                continue;
+            }
             if (decodingOn) {
                 --restart; // decoding on went past it: first try a fresh start at its own keyframe
                 continue;
@@ -708,6 +730,63 @@ std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame,
         return Error{errors::CorruptStream,
                      QStringLiteral("Frame %1 cannot be decoded; the file may be damaged or cut short.").arg(frame)};
     }
+}
+
+bool FrameReader::Private::keepUpTo(qint64 frame, const std::function<bool(qint64)> &abandon)
+{
+    const auto index = currentIndex();
+    const auto target = index->pts(frame);
+    if (!target)
+        return true;
+    const int k = index->keyframeFor(*target);
+    if (k < 0)
+        return true;
+    const qint64 first = std::max<qint64>(0, index->frameShowingAt(index->keyframe(k).pts));
+    bool allKept = true;
+    for (qint64 n = frame; n >= first && allKept; --n)
+        allKept = cache.contains(n);
+    const bool standingAfter = live && !draining && lastOutputPts != AV_NOPTS_VALUE && lastOutputPts >= *target;
+    if (allKept && (standingAfter || !live))
+        return true;
+    // Decoding on is cheaper than a seek whenever the decoder has not passed the target, even a
+    // GOP or more away (this is idle time, not a request).
+    const bool decodeOn =
+        live && !draining && (lastOutputPts == AV_NOPTS_VALUE || *target > lastOutputPts) && k >= startKeyframe;
+    if (!decodeOn && seekTo(k))
+        return true; // the keyframe cannot be read: nothing to do
+    DecodeHooks hooks;
+    hooks.abandon = abandon;
+    return decodeUntil(frame, *target, hooks) != Outcome::Abandoned;
+}
+
+bool FrameReader::settle(qint64 frame, int ahead, bool gopBefore, const std::function<bool(qint64)> &abandon)
+{
+    if (!d->keepUpTo(frame, abandon))
+        return false;
+    const auto index = d->currentIndex();
+    if (ahead > 0) {
+        const qint64 last = std::min(frame + ahead, index->count() - 1);
+        bool allKept = true;
+        for (qint64 n = frame + 1; n <= last && allKept; ++n)
+            allKept = d->cache.contains(n);
+        if (!allKept && !d->keepUpTo(last, abandon))
+            return false;
+    }
+    if (gopBefore) {
+        const auto target = index->pts(frame);
+        const int k = target ? index->keyframeFor(*target) : -1;
+        if (k > 0) {
+            const qint64 first = index->frameShowingAt(index->keyframe(k).pts);
+            const qint64 firstBefore = std::max<qint64>(0, index->frameShowingAt(index->keyframe(k - 1).pts));
+            // Only when both GOPs' pictures up to here fit the cap: else the pictures before
+            // `frame` would go to make room, and the steps back to them would decode again.
+            const qint64 perPicture = d->cache.count() > 0 ? d->cache.bytes() / d->cache.count() : 0;
+            const qint64 needed = (frame - firstBefore + 1) * perPicture;
+            if (first > 0 && needed <= d->options.cacheBytes && !d->keepUpTo(first - 1, abandon))
+                return false;
+        }
+    }
+    return true;
 }
 
 qint64 FrameReader::estimatedCost(qint64 frame)
@@ -742,6 +821,7 @@ DecodedFrame FrameReader::Private::deliver(qint64 frame, const std::shared_ptr<A
         relabelled->color_range = AVCOL_RANGE_JPEG;
         out.m_frame = relabelled;
         cache.insert(frame, relabelled, frame);
+        countKept();
         return out;
     }
     if (how.target == AV_PIX_FMT_NONE) {

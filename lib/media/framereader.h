@@ -183,13 +183,27 @@ public:
     FrameReaderStatistics statistics() const;
 
     // --- for AsyncFrameReader ------------------------------------------------------------------
-    // decode() with hooks: `quickPicture`, when set, gets the keyframe a decode restarts from
-    // before the exact frame is reached; `abandon(remaining)` is asked at every frame boundary,
-    // with the frames still to decode as far as known, and returns true to stop (the result is
-    // then an Error with code errors::Canceled). Pictures decoded so far are kept either way.
-    std::variant<DecodedFrame, Error> decode(qint64 frame,
-                                             const std::function<void(const DecodedFrame &)> &quickPicture,
-                                             const std::function<bool(qint64 remaining)> &abandon);
+    struct DecodeHooks
+    {
+        // Gets the keyframe a decode (re)starts from, before the exact frame is reached.
+        std::function<void(const DecodedFrame &)> quickPicture;
+        // Asked at every frame boundary with the frames still to decode as far as known (-1
+        // while waiting for the index); true stops (the result is then errors::Canceled).
+        std::function<bool(qint64 remaining)> abandon;
+        // The fastest way to one picture, exact all the same: the decoder skips pictures
+        // before the target that no other picture refers to (as mpv's hr-seek does), and a
+        // decode that starts at a keyframe drains the decoder at the target instead of decoding
+        // on past it (the reorder delay and frame threads' lag). What this leaves out, settle()
+        // restores.
+        bool fastest = false;
+    };
+    std::variant<DecodedFrame, Error> decode(qint64 frame, const DecodeHooks &hooks);
+    // Prepares for steps from `frame`, decoding without skipping: every picture from its
+    // keyframe to it kept and the decoder standing just after it (what a fastest decode() left
+    // out); then `ahead` more pictures kept (stepping forward), or, with `gopBefore`, every
+    // picture of the GOP before (stepping back across the boundary). Returns false when
+    // `abandon` stopped it.
+    bool settle(qint64 frame, int ahead, bool gopBefore, const std::function<bool(qint64 remaining)> &abandon);
     // Decode work a request for `frame` would cost now, in frames: 0 when kept, otherwise from
     // its keyframe (or from where decoding stands) to it; -1 when not indexed yet. Like decode(),
     // from the decoding thread only.
@@ -204,7 +218,10 @@ private:
 // A FrameReader on a worker thread of its own, for a view. request() returns at once; the
 // newest request wins: a request not yet started is replaced by a newer one, and a decode in
 // progress is abandoned at its next frame boundary for a newer one unless what is left of it
-// costs at most half of what the newer request costs (so a drag keeps showing exact frames).
+// costs no more than the newer request (so a drag keeps showing exact frames). Requests decode
+// the fastest way (DecodeHooks::fastest); while nothing is asked for, the worker settles:
+// decodes what that left out, a dozen pictures ahead after a step forward, the GOP before
+// after a step back, so that held arrow keys find their pictures kept.
 // Frames delivered are the ones asked for, exactly; quick keyframe pictures are marked !isExact().
 class AsyncFrameReader
 {

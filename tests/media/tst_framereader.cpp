@@ -139,6 +139,21 @@ private slots:
         auto fresh = openOk(c.path);
         for (int i = 0; i < 60; ++i)
             VERIFY_FRAME(*fresh, qint64(rng.bounded(quint32(c.frames))));
+        // The asynchronous reader seeks the fast way (see asyncSeekSkipsThenKeepsTheGop): still exact.
+        Recorder recorder;
+        {
+            AsyncFrameReader async(openOk(c.path), recorder.callbacks());
+            for (int i = 0; i < 30; ++i) {
+                const qint64 n = qint64(rng.bounded(quint32(c.frames)));
+                async.request(n);
+                async.waitUntilIdle();
+                std::lock_guard lock(recorder.mutex);
+                QVERIFY(!recorder.frames.isEmpty());
+                QCOMPARE(recorder.frames.constLast().frameNumber(), n);
+                QCOMPARE(recorder.shown.constLast(), int(n));
+                QVERIFY(recorder.failures.isEmpty());
+            }
+        }
         // Past the end.
         auto beyond = reader->decode(c.frames);
         QVERIFY(std::holds_alternative<Error>(beyond));
@@ -473,6 +488,90 @@ private slots:
                 QCOMPARE(recorder.frames[i].frameNumber() % 20, 0);
             }
         }
+    }
+
+    // The asynchronous reader seeks the fastest way (the decoder skips pictures before the
+    // target that nothing refers to, and is drained at the target), then, while nothing else is
+    // asked for, settles: decodes what it left out. Stepping back afterwards decodes nothing,
+    // stepping forward decodes on without a seek.
+    void asyncSeekSkipsThenKeepsTheGop()
+    {
+        const auto clip = fixtures::numberedH264LongGop();
+        std::mutex mutex;
+        QList<FrameReaderStatistics> atDelivery;
+        QList<int> shown;
+        std::unique_ptr<AsyncFrameReader> async;
+        AsyncFrameReader::Callbacks callbacks{[&](const DecodedFrame &f) {
+                                                  std::lock_guard lock(mutex);
+                                                  atDelivery.append(async->reader().statistics());
+                                                  shown.append(numberShown(f) == f.frameNumber() ? 1 : 0);
+                                              },
+                                              {}};
+        async = std::make_unique<AsyncFrameReader>(openOk(clip.path), callbacks);
+        async->request(200);
+        async->waitUntilIdle();
+        {
+            std::lock_guard lock(mutex);
+            QCOMPARE(atDelivery.size(), 1);
+            // 201 pictures from the keyframe to the target; the B-frames nothing refers to skipped.
+            QVERIFY2(atDelivery[0].framesDecoded < 201, qPrintable(QString::number(atDelivery[0].framesDecoded)));
+        }
+        const FrameReaderStatistics filled = async->reader().statistics();
+        QVERIFY(filled.keptFrames >= 201);
+        for (qint64 n = 199; n >= 150; --n) {
+            async->request(n);
+            async->waitUntilIdle();
+        }
+        const FrameReaderStatistics s = async->reader().statistics();
+        QCOMPARE(s.framesDecoded, filled.framesDecoded);
+        QCOMPARE(s.cacheHits, filled.cacheHits + 50);
+        // Forward from the settled target: no seek; a packet or so a step, and the dozen
+        // decoded ahead once steps begin (a decode from the keyframe would be 200 and more).
+        for (qint64 n = 201; n <= 210; ++n) {
+            async->request(n);
+            async->waitUntilIdle();
+        }
+        const FrameReaderStatistics forward = async->reader().statistics();
+        QCOMPARE(forward.seeks, s.seeks);
+        QVERIFY2(forward.packetsDecoded - s.packetsDecoded <= 30,
+                 qPrintable(QString::number(forward.packetsDecoded - s.packetsDecoded)));
+        std::lock_guard lock(mutex);
+        QCOMPARE(shown.size(), 61);
+        QVERIFY(!shown.contains(0));
+    }
+
+    // Steps with the asynchronous reader, each after the one before was shown and the reader
+    // went idle (a person pressing an arrow key): forward steps find the pictures ahead already
+    // decoded, backward steps find the GOP before decoded before they cross into it.
+    void asyncStepsAreKeptAhead()
+    {
+        const auto clip = fixtures::numberedH264LongGop(); // keyframes at 0, 250, 500
+        std::mutex mutex;
+        QList<qint64> hitAtDelivery; // cache hits counted when each frame was delivered
+        QList<int> shown;
+        std::unique_ptr<AsyncFrameReader> async;
+        AsyncFrameReader::Callbacks callbacks{[&](const DecodedFrame &f) {
+                                                  std::lock_guard lock(mutex);
+                                                  hitAtDelivery.append(async->reader().statistics().cacheHits);
+                                                  shown.append(numberShown(f) == f.frameNumber() ? 1 : 0);
+                                              },
+                                              {}};
+        async = std::make_unique<AsyncFrameReader>(openOk(clip.path), callbacks);
+        auto stepTo = [&](qint64 n) {
+            async->request(n);
+            async->waitUntilIdle();
+        };
+        stepTo(240);
+        for (qint64 n = 241; n <= 270; ++n) // across the keyframe at 250
+            stepTo(n);
+        for (qint64 n = 269; n >= 230; --n) // back across it, and on into the GOP before
+            stepTo(n);
+        std::lock_guard lock(mutex);
+        QCOMPARE(hitAtDelivery.size(), 1 + 30 + 40);
+        QVERIFY(!shown.contains(0));
+        // The first step forward decodes on; every later one, forward or back, is kept already.
+        for (qsizetype i = 2; i < hitAtDelivery.size(); ++i)
+            QVERIFY2(hitAtDelivery[i] == hitAtDelivery[i - 1] + 1, qPrintable(QStringLiteral("step %1").arg(i)));
     }
 
     // A request that needs a seek shows the keyframe first (marked inexact), then the frame.
