@@ -686,8 +686,18 @@ std::variant<DecodedFrame, Error> FrameReader::decode(qint64 frame, const Decode
         for (int restart = 0; restart < 3 && k >= 0; ++restart) {
             const bool decodingOn = d->canDecodeOnTo(k, *target);
             if (!decodingOn) {
+                const bool timeKnown = index->keyframe(k).ptsKnown;
                 if (auto e = d->seekTo(k))
                     return *e;
+                if (!timeKnown && k > 0 && d->startPts > *target) {
+                    // The keyframe's time was a lower bound until its packet was read (see
+                    // indexFromContainer): the target is a leading picture shown before it.
+                    // Start one keyframe earlier, having decoded nothing.
+                    d->resetDecoder();
+                    --k;
+                    --restart;
+                    continue;
+                }
             }
             const bool drain = hooks.fastest && !decodingOn && d->drainAtTargetWorks;
             outcome = d->decodeUntil(frame, *target, hooks, drain);

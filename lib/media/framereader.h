@@ -119,17 +119,20 @@ private:
     bool m_exact = true;
 };
 
+// FFmpeg runs a decoder with frame threads where it has them, else slice threads.
 enum class DecoderThreading {
-    Frame, // several pictures at once: fastest through a GOP, output lags input by a few packets
-    Slice, // parts of one picture at once: no lag, but only streams coded in slices/tiles gain
-    FrameAndSlice,
+    Frame,         // several pictures at once; decoders without frame threads (MPEG-2) get one thread
+    Slice,         // parts of one picture at once: only streams coded in slices/tiles/WPP gain
+    FrameAndSlice, // frame threads where the decoder has them, else slice threads
 };
 
 struct FrameReaderOptions
 {
-    qint64 cacheBytes = qint64(512) << 20;                // decoded pictures kept (the current GOP, and more)
-    int threads = 0;                                      // decoder threads; 0: one per core
-    DecoderThreading threading = DecoderThreading::Frame; // see docs/benchmarks.md for why
+    qint64 cacheBytes = qint64(512) << 20; // decoded pictures kept (the current GOP, and more)
+    int threads = 0;                       // decoder threads; 0: one per core
+    // Frame threads lag a picture per thread behind the input; a fastest decode drains them at
+    // the target instead (docs/benchmarks.md has frame against slice threads).
+    DecoderThreading threading = DecoderThreading::FrameAndSlice;
     // Called on the index scan's thread as frame numbers become final and when the scan ends.
     std::function<void(qint64 indexedFrames, bool complete)> indexProgress;
 };

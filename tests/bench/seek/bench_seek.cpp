@@ -190,8 +190,8 @@ struct Waiter
     }
 };
 
-std::unique_ptr<FrameReader> openReader(const QString &path, DecoderThreading threading = DecoderThreading::Frame,
-                                        int threads = 0)
+std::unique_ptr<FrameReader> openReader(const QString &path,
+                                        DecoderThreading threading = DecoderThreading::FrameAndSlice, int threads = 0)
 {
     FrameReaderOptions options;
     options.threading = threading;
@@ -296,9 +296,9 @@ DecoderThreading threadingOf(const QString &name)
 {
     if (name == QStringLiteral("slice"))
         return DecoderThreading::Slice;
-    if (name == QStringLiteral("both"))
-        return DecoderThreading::FrameAndSlice;
-    return DecoderThreading::Frame;
+    if (name == QStringLiteral("frame"))
+        return DecoderThreading::Frame;
+    return DecoderThreading::FrameAndSlice;
 }
 
 QJsonObject runSeek(const QString &clip, const QStringList &args)
