@@ -579,8 +579,14 @@ FrameReader::Private::Outcome FrameReader::Private::decodeUntil(qint64 frame, in
             }
             auto picture = sharedFrame(av_frame_alloc());
             av_frame_move_ref(picture.get(), decoded.get());
-            cache.insert(*number, picture, frame);
-            countKept();
+            // The fastest way keeps only what it shows: settle() decodes the GOP again anyway
+            // (skipped pictures cannot be filled in alone), and pictures handed back at once let
+            // the decoder reuse their buffers instead of faulting in fresh memory (12 MB at 4K).
+            const bool shown = pts == target || (!acceptedAny && hooks.quickPicture && pts == startPts);
+            if (!hooks.fastest || shown) {
+                cache.insert(*number, picture, frame);
+                countKept();
+            }
             lastOutputPts = pts;
             lastFrame = *number;
             const bool first = !acceptedAny;
