@@ -196,8 +196,8 @@ public:
         // The fastest way to one picture, exact all the same: the decoder skips pictures
         // before the target that no other picture refers to (as mpv's hr-seek does), and a
         // decode that starts at a keyframe drains the decoder at the target instead of decoding
-        // on past it (the reorder delay and frame threads' lag). What this leaves out, settle()
-        // restores.
+        // on past it (the reorder delay and frame threads' lag); only the pictures it shows are
+        // kept. What this leaves out, settle() restores.
         bool fastest = false;
     };
     std::variant<DecodedFrame, Error> decode(qint64 frame, const DecodeHooks &hooks);
