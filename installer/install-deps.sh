@@ -19,6 +19,8 @@ packages=(
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   ffmpeg
   ffmpegthumbnailer  # tests/bench/thumbnails compares the contact sheet against it
+  # benchmarks: tests/bench/seek compares exact seeks with mpv --hr-seek=yes over its JSON IPC
+  mpv
   # Redis
   libhiredis-dev redis-server
   nginx libnginx-mod-nchan chromium  # tests/bench/server (nginx + nchan side by side), tests/integration/browser (headless chromium)

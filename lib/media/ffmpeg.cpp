@@ -267,7 +267,8 @@ std::optional<Error> checkBudget(qint64 bytes, const Limits &limits, const QStri
                                             .arg(limitOption::MemoryBudget)};
 }
 
-Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits, const MemoryUse &use)
+Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits, const MemoryUse &use,
+                                   const DecoderThreads &threading)
 {
     const AVCodecParameters *par = stream->codecpar;
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
@@ -280,7 +281,7 @@ Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits,
         return Error{errors::InvalidDimensions,
                      QStringLiteral("The video size %1×%2 is not usable.").arg(par->width).arg(par->height)};
     }
-    int threads = 0; // FFmpeg's automatic count (audio decoders hardly use threads)
+    int threads = std::max(0, threading.maxCount); // 0: FFmpeg's automatic count (audio decoders hardly use threads)
     if (video) {
         if (qint64(par->width) * par->height > limits.maxFramePixels)
             return pictureTooLarge(QStringLiteral("The video"), par->width, par->height, limits);
@@ -289,7 +290,8 @@ Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits,
         const qint64 picture = pictureBytes(par->width, par->height, par->format);
         const qint64 fixed = decoderBytes(par, 0) + picture * use.heldPictures + use.otherBytes;
         const qint64 room = limits.memoryBudgetBytes - fixed;
-        threads = room >= picture ? int(std::min<qint64>(automaticThreads(), room / picture)) : 0;
+        const int wanted = threading.maxCount > 0 ? threading.maxCount : automaticThreads();
+        threads = room >= picture ? int(std::min<qint64>(wanted, room / picture)) : 0;
         if (threads < 1) {
             const char *format = av_get_pix_fmt_name(AVPixelFormat(par->format));
             return *checkBudget(fixed + picture, limits,
@@ -307,7 +309,7 @@ Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits,
         return Error{errors::CorruptStream, QStringLiteral("Bad codec parameters (%1).").arg(averrorText(rc))};
     ctx->pkt_timebase = stream->time_base;
     ctx->thread_count = threads;
-    ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    ctx->thread_type = threading.type;
     if (video)
         ctx->max_pixels = std::clamp<qint64>(limits.maxFramePixels, 1, INT_MAX);
     rc = avcodec_open2(ctx.get(), codec, nullptr);

@@ -96,13 +96,22 @@ qint64 decoderBytes(const AVCodecParameters *par, int threads);
 // `bytes` within limits.memoryBudgetBytes, else media_too_large saying `what` needs them.
 std::optional<Error> checkBudget(qint64 bytes, const Limits &limits, const QString &what);
 
+// How a decoder threads: throughput (the operations: frame + slice threads, as many as fit) or
+// the latency of one seek (the exact-frame reader chooses its own).
+struct DecoderThreads
+{
+    int type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    int maxCount = 0; // 0: FFmpeg's automatic count
+};
+
 // Opens a decoder for `stream`. Video: as many threads as FFmpeg's automatic count (cores + 1,
 // at most 16, frame + slice threads: the default of 1 thread makes an in-process pipeline far
-// slower than the ffmpeg CLI) as fit the memory budget with `use`; media_too_large when not even
-// one does, or the picture is over the pixel limit (also set as the decoder's max_pixels, so a
-// stream that grows mid-way is stopped too). Unknown decoder -> unsupported_codec; video sizes of
-// 0 or beyond 16384 -> invalid_dimensions.
-Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits, const MemoryUse &use = {});
+// slower than the ffmpeg CLI), or threading.maxCount, as fit the memory budget with `use`;
+// media_too_large when not even one does, or the picture is over the pixel limit (also set as the
+// decoder's max_pixels, so a stream that grows mid-way is stopped too). Unknown decoder ->
+// unsupported_codec; video sizes of 0 or beyond 16384 -> invalid_dimensions.
+Expected<CodecContext> openDecoder(const AVStream *stream, const Limits &limits, const MemoryUse &use = {},
+                                   const DecoderThreads &threading = {});
 
 // Maps a failure while writing a file (an AVERROR or errno-derived code) to disk_full or
 // output_unwritable, with `what` naming the file for the message.
