@@ -91,7 +91,10 @@ if [ ! -f "$base" ]; then
     mount_into -t proc proc "$root/proc"
     mount_into --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
     in_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive in_root apt-get -y -qq dist-upgrade >/dev/null
+    DEBIAN_FRONTEND=noninteractive in_root apt-get -y -qq dist-upgrade >"$work/dist-upgrade.log" 2>&1 || {
+        tail -20 "$work/dist-upgrade.log"
+        fail "apt-get dist-upgrade in the base root"
+    }
     umount "$root/var/cache/apt/archives" "$root/proc"
     mounted=()
     tar -C "$root" -cf "$base.part" . && mv "$base.part" "$base"
@@ -103,6 +106,7 @@ tar -C "$root" -xf "$base"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount_into -t proc proc "$root/proc"
 mount_into --bind /dev "$root/dev"
+mount_into --bind /dev/pts "$root/dev/pts"
 mount_into --bind "$cache/apt-archives" "$root/var/cache/apt/archives"
 # The .debs this machine's own apt already fetched (install-deps.sh): the same archive, so apt
 # takes them instead of downloading them again. Hard links, when on the same file system.
@@ -114,6 +118,8 @@ if [ -z "$(find "$root/var/lib/apt/lists" -maxdepth 1 -name '*Packages*' -mmin -
     in_root apt-get update -qq
 fi
 
+# The desktop app runs as an ordinary user, made before the snapshot (useradd leaves backups).
+in_root useradd --create-home --shell /bin/bash editor
 # What the root holds before: every path, for the comparison after the purge.
 snapshot() {
     (cd "$root" && find . -xdev \( -path ./proc -o -path ./dev -o -path ./tmp -o -path ./var/cache/apt/archives \
@@ -126,7 +132,7 @@ step "apt install ${debs[*]##*/} (dependencies resolved by apt)"
 mkdir -p "$root/tmp/debs"
 cp "${debs[@]}" "$root/tmp/debs/"
 DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -q --no-install-recommends \
-    -o Dpkg::Options::=--force-unsafe-io /tmp/debs/*.deb >"$work/apt-install.log" 2>&1 || {
+    -o Dpkg::Options::=--force-unsafe-io "${debs[@]/#*\//\/tmp\/debs\/}" >"$work/apt-install.log" 2>&1 || {
     tail -30 "$work/apt-install.log"
     fail "apt install"
 }
@@ -159,7 +165,6 @@ echo "  ExecStart=$exec_start (User=$user, StateDirectory=$state)"
 # --- inside: the installed programs, in their own network namespace (port 8470 free) ---
 ffmpeg -v error -y -f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i sine=frequency=440:duration=3 \
     -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest "$root/tmp/clip.mp4"
-in_root useradd --create-home --shell /bin/bash editor
 cat >"$root/tmp/inside.sh" <<INSIDE
 #!/bin/bash
 set -euo pipefail
@@ -184,6 +189,7 @@ install -d -o "$user" -g "$group" -m "${state_mode:-0755}" "/var/lib/$state"
   exec setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs -- \
       env -i PATH=/usr/bin:/bin LANG=C.UTF-8 $exec_start ) >server.log 2>&1 &
 echo \$! >server.pid
+trap 'kill \$(cat /tmp/server.pid) 2>/dev/null || true' EXIT # never left running, even on a failure
 for i in \$(seq 600); do grep -q "listening on" server.log && break; kill -0 \$(cat server.pid) || break; sleep 0.1; done
 grep -q "listening on http://127.0.0.1:8470" server.log || { cat server.log; fail "the server did not start"; }
 grep -q "access token written to /var/lib/$state/tokens" server.log || { cat server.log; fail "no token path in the log"; }
@@ -198,7 +204,7 @@ job_id=\$(echo "\$job" | sed -n 's/.*"jobId":"\([^"]*\)".*/\1/p;s/.*"id":"\([^"]
 say "job \$job_id streamed with clipdeck-cli watch"
 clipdeck-cli watch "http://127.0.0.1:8470/api/jobs/\$job_id/stream?access_token=\$token" --jsonl >watch.jsonl 2>watch.err ||
     { cat watch.err; fail "clipdeck-cli watch"; }
-grep -q '"status":"complete"' watch.jsonl || { cat watch.jsonl; fail "the job's stream did not end complete"; }
+grep -qF 'status\\":\\"complete' watch.jsonl || { cat watch.jsonl; fail "the job's stream did not end complete"; }
 say "reload (SIGHUP, as ExecReload) re-reads the tokens file"
 echo "reload-token-0123456789abcdef second" >>/var/lib/$state/tokens
 kill -HUP \$(cat server.pid)
@@ -226,7 +232,7 @@ fi
 [ "\$(find /home/editor/run/outputs -type f | wc -l)" -ge 1 ] || fail "the desktop job wrote no output"
 INSIDE
 step "running the installed programs (inside the root, own network namespace)"
-unshare --net -- sh -c "ip link set lo up && chroot '$root' /bin/bash /tmp/inside.sh" || {
+unshare --net -- sh -c "ip link set lo up && chroot '$root' /bin/bash /tmp/inside.sh" 9>&- || {
     echo "--- server.log"
     cat "$root/tmp/server.log" 2>/dev/null || true
     fail "inside the root"
@@ -240,8 +246,8 @@ DEBIAN_FRONTEND=noninteractive in_root apt-get purge -y -q clipdeck clipdeck-ser
 }
 grep -q "data in /var/lib/clipdeck-server is kept" "$work/purge.log" || fail "purge did not say the data is kept"
 DEBIAN_FRONTEND=noninteractive in_root apt-get autoremove --purge -y -q >>"$work/purge.log" 2>&1
-in_root userdel --remove editor
-rm -f "$root/tmp/clip.mp4"
+rm -rf "$root/home/editor/run" "$root/home/editor/clip.mp4" "$root/home/editor/.cache" "$root/home/editor/.config" \
+    "$root/home/editor/.local"
 snapshot >"$work/after.txt"
 # Left behind: the data (kept on purge, by design) and what apt, dpkg and caches keep of any
 # package; nothing of ours anywhere else.
@@ -253,7 +259,7 @@ if [ -s "$work/left.txt" ]; then
     fail "these paths are left after the purge"
 fi
 while read -r f; do
-    case $f in /. | /etc | /lib | /lib/systemd | /lib/systemd/system | /usr | /usr/* ) [ -d "$root$f" ] && continue ;; esac
+    case $f in "" | /. | /etc | /lib | /lib/systemd | /lib/systemd/system | /usr | /usr/* ) [ -d "$root$f" ] && continue ;; esac
     [ ! -e "$root$f" ] || fail "$f (from the packages) is still there"
 done <"$work/package-files.txt"
 [ -d "$root/var/lib/$state" ] || fail "the data directory went with the purge"
