@@ -27,6 +27,10 @@ packages=(
   openssl  # tests make a throwaway TLS certificate (tests/support/testcertificate.h)
   # running the app and its tests headless
   xvfb xauth libgl1-mesa-dri x11-utils imagemagick
+  # packaging (installer/, tests/package): icons rendered from the SVG, the validators, the
+  # install test's Debian 12 root, and the nginx/TLS test (curl, openssl)
+  librsvg2-bin dpkg-dev lintian desktop-file-utils appstream systemd man-db bash-completion
+  debootstrap curl openssl
 )
 # Benchmarks run eventsource-parser on Node.js; a machine may already carry another Node build
 # whose npm conflicts with Debian's, so only install Debian's when there is none.

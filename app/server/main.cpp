@@ -65,13 +65,28 @@ int main(int argc, char *argv[])
     }
     out << "clipdeck-server " << CLIPDECK_VERSION << ": data in " << instance.dataDir() << '\n';
     if (!instance.createdTokenFile().isEmpty())
-        out << "access token written to " << instance.createdTokenFile() << '\n';
+        out << "access token written to " << instance.createdTokenFile() << " (readable by this user only)\n";
+    if (!request.config.trustedProxies.isEmpty())
+        out << "trusting X-Forwarded-For/-Proto from " << request.config.trustedProxies.size()
+            << " proxy address(es)\n";
     if (request.config.benchPublish)
         out << "bench publishing enabled (POST /api/bench/jobs/{id}/publish): for benchmarks only\n";
     out << "listening on " << instance.url() << Qt::endl;
 
     bool stopping = false;
     QObject::connect(&signalWatcher, &SignalWatcher::received, &app, [&](int signal) {
+        if (signal == SIGHUP) {
+            // `systemctl reload`: the token file again; a broken one leaves the tokens in force.
+            QString error;
+            int count = 0;
+            if (instance.reloadTokens(&error, &count))
+                out << "clipdeck-server: SIGHUP, " << count << " token(s) loaded from " << instance.tokenFile()
+                    << Qt::endl;
+            else
+                err << "clipdeck-server: SIGHUP, token file not reloaded, keeping the " << count
+                    << " token(s) in force: " << error << Qt::endl;
+            return;
+        }
         if (stopping) {
             err << "clipdeck-server: second signal, exiting now\n";
             err.flush();

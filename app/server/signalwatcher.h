@@ -1,6 +1,6 @@
 #pragma once
 
-// SIGINT and SIGTERM as a Qt signal, by the self-pipe trick: the handler only write()s the
+// SIGINT, SIGTERM and SIGHUP as a Qt signal, by the self-pipe trick: the handler only write()s the
 // signal number to a pipe (async-signal-safe); a QSocketNotifier on the other end turns it into
 // an ordinary event on the main thread, where shutting down is safe.
 

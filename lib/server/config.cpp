@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "server/clientaddress.h"
+
 #include <QFile>
 #include <QHash>
 #include <QTextStream>
@@ -36,6 +38,9 @@ const Option options[] = {
     {"max-header-bytes", Kind::Bytes, "BYTES", "largest request header section (default 16384)"},
     {"max-streams-per-user", Kind::Count, "N", "open event streams per user (default 100)"},
     {"cors-origin", Kind::List, "ORIGIN", "allow a web page of this origin (repeatable; '*' for any)"},
+    {"trusted-proxy", Kind::List, "ADDR[/PREFIX]",
+     "believe X-Forwarded-For/-Proto from this reverse proxy (repeatable; e.g. 127.0.0.1, 10.0.0.0/8)"},
+    {"access-log", Kind::Flag, nullptr, "log every request: client address, method, path, status, time"},
     {"history", Kind::Count, "N", "events kept per job and per user to replay after a reconnect (default 500)"},
     {"max-stream-buffer", Kind::Bytes, "BYTES", "drop a stream client with more than this queued (default 1048576)"},
     {"max-connections", Kind::Count, "N", "open connections at most (default 10000)"},
@@ -100,6 +105,18 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
                 .arg(min)
                 .arg(v);
         *out = *n;
+        return std::nullopt;
+    };
+
+    auto flag = [&](bool *out) -> std::optional<QString> {
+        if (v.isEmpty() || v == u"1" || v.compare(u"true", Qt::CaseInsensitive) == 0
+            || v.compare(u"yes", Qt::CaseInsensitive) == 0)
+            *out = true;
+        else if (v == u"0" || v.compare(u"false", Qt::CaseInsensitive) == 0
+                 || v.compare(u"no", Qt::CaseInsensitive) == 0)
+            *out = false;
+        else
+            return QStringLiteral("%1 must be true or false, not \"%2\"").arg(key, v);
         return std::nullopt;
     };
 
@@ -173,15 +190,21 @@ std::optional<QString> apply(ServerConfig &c, const Option &o, const QStringList
         return count(1, &c.mediaLimits.maxStreams);
     } else if (k == "max-job-memory") {
         return bytes(qint64(1) << 20, &c.mediaLimits.memoryBudgetBytes);
+    } else if (k == "trusted-proxy") {
+        for (const QString &value : values) {
+            for (const QString &entry : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                const auto subnet = TrustedProxies::parseEntry(entry);
+                if (!subnet)
+                    return QStringLiteral("trusted-proxy must be an address or ADDR/PREFIX such as 127.0.0.1 or "
+                                          "10.0.0.0/8, not \"%1\"")
+                        .arg(entry.trimmed());
+                c.trustedProxies.append(*subnet);
+            }
+        }
+    } else if (k == "access-log") {
+        return flag(&c.accessLog);
     } else if (k == "bench-publish") {
-        if (v.isEmpty() || v == u"1" || v.compare(u"true", Qt::CaseInsensitive) == 0
-            || v.compare(u"yes", Qt::CaseInsensitive) == 0)
-            c.benchPublish = true;
-        else if (v == u"0" || v.compare(u"false", Qt::CaseInsensitive) == 0
-                 || v.compare(u"no", Qt::CaseInsensitive) == 0)
-            c.benchPublish = false;
-        else
-            return QStringLiteral("bench-publish must be true or false, not \"%1\"").arg(v);
+        return flag(&c.benchPublish);
     }
     return std::nullopt;
 }
@@ -333,12 +356,16 @@ std::variant<ConfigRequest, QString> parseConfig(const QStringList &arguments, c
                                                           {&flags, QStringLiteral("command line")}};
     for (const Option &o : options) {
         const QString key = QString::fromLatin1(o.key);
+        const QByteArrayView k(o.key);
         for (const auto &[values, name] : sources) {
             const auto it = values->find(key);
             if (it == values->end())
                 continue;
-            if (o.kind == Kind::List)
+            // A list from one source replaces the list from the sources before it.
+            if (k == "cors-origin")
                 request.config.corsOrigins.clear();
+            else if (k == "trusted-proxy")
+                request.config.trustedProxies.clear();
             if (auto error = apply(request.config, o, *it))
                 return name + QStringLiteral(": ") + *error;
         }

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <utility>
 #include <variant>
 
 namespace clipdeck::server {
@@ -31,6 +32,9 @@ struct ServerConfig
     qsizetype maxHeaderBytes = 16 * 1024;
     int maxStreamsPerUser = 100;
     QStringList corsOrigins;
+    // Reverse proxies whose X-Forwarded-For/-Proto are believed (server/clientaddress.h).
+    QList<std::pair<QHostAddress, int>> trustedProxies;
+    bool accessLog = false;                // one line per request on stderr (the journal under systemd)
     int history = 500;                     // events kept for replay, per job and per user
     qint64 maxStreamBufferBytes = 1 << 20; // queued bytes past which a stream client is dropped
     int maxConnections = 10000;

@@ -5,6 +5,7 @@
 #include "server/apierror.h"
 #include "server/auth.h"
 #include "server/benchroutes.h"
+#include "server/clientaddress.h"
 #include "server/cors.h"
 #include "server/database.h"
 #include "server/eventbridge.h"
@@ -26,7 +27,7 @@
 #include <QLoggingCategory>
 #include <QStandardPaths>
 
-// Off unless asked for: QT_LOGGING_RULES="clipdeck.server.access.info=true".
+// Off unless asked for: --access-log, or QT_LOGGING_RULES="clipdeck.server.access.info=true".
 Q_LOGGING_CATEGORY(lcAccess, "clipdeck.server.access", QtWarningMsg)
 
 namespace clipdeck::server {
@@ -115,6 +116,7 @@ bool Instance::start()
         m_error = p->tokens.errorString();
         return false;
     }
+    m_tokenFile = tokenFile;
     p->cors = CorsPolicy(m_config.corsOrigins);
 
     // What is kept.
@@ -196,11 +198,19 @@ bool Instance::start()
     p->http->setErrorFormatter([](int status, const QString &message) {
         return std::pair{QByteArrayLiteral("application/json"), errorJson(QString(codeForHttpStatus(status)), message)};
     });
-    p->http->setResponseObserver([parts](const http::Exchange &exchange, int status, double ms) {
+    if (m_config.accessLog)
+        QLoggingCategory::setFilterRules(QStringLiteral("clipdeck.server.access.info=true"));
+    p->http->setResponseObserver([parts, proxies = TrustedProxies(m_config.trustedProxies)](
+                                     const http::Exchange &exchange, int status, double ms) {
         parts->metrics.observeRequest(exchange.label(), status, ms);
+        if (!lcAccess().isInfoEnabled())
+            return;
+        const http::Request &request = exchange.request();
+        const ClientAddress client = resolveClient(exchange.peerAddress(), request.header("x-forwarded-for"),
+                                                   request.header("x-forwarded-proto"), proxies);
         // The path only: a query string may hold an access token.
-        qCInfo(lcAccess, "%s %s %d %.2f ms", exchange.request().method().toByteArray().constData(),
-               exchange.request().path().toByteArray().constData(), status, ms);
+        qCInfo(lcAccess, "%s %s %s %s %d %.2f ms", qPrintable(client.address.toString()), qPrintable(client.scheme),
+               request.method().toByteArray().constData(), request.path().toByteArray().constData(), status, ms);
     });
     if (!p->http->listen(m_config.address, m_config.port)) {
         m_error = QStringLiteral("cannot listen on %1:%2: %3")
@@ -210,6 +220,21 @@ bool Instance::start()
         return false;
     }
     m_parts = std::move(p);
+    return true;
+}
+
+bool Instance::reloadTokens(QString *error, int *count)
+{
+    if (!m_parts)
+        return false;
+    TokenStore fresh;
+    if (!fresh.load(m_tokenFile)) {
+        *error = fresh.errorString();
+        *count = m_parts->tokens.size();
+        return false;
+    }
+    m_parts->tokens = std::move(fresh); // the Authenticator reads this very object
+    *count = m_parts->tokens.size();
     return true;
 }
 

@@ -32,6 +32,12 @@ public:
     QString dataDir() const;
     QString url() const;              // http://HOST:PORT of the listening socket
     QString createdTokenFile() const; // set when start() created the token file
+    QString tokenFile() const { return m_tokenFile; }
+
+    // Reads the token file again (SIGHUP, `systemctl reload`): new requests see the new tokens;
+    // open streams stay open. A file that does not load changes nothing: false, and *error says
+    // why. *count: the tokens now in force.
+    bool reloadTokens(QString *error, int *count);
 
     // Clean shutdown: stop accepting, interrupt running jobs (recorded, and streamed as
     // failed "interrupted"), give every stream a final comment and end it, then close the
@@ -44,6 +50,7 @@ private:
     std::unique_ptr<Parts> m_parts;
     QString m_error;
     QString m_createdTokenFile;
+    QString m_tokenFile;
     QElapsedTimer m_uptime;
 };
 

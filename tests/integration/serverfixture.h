@@ -236,10 +236,13 @@ private:
 class RawClient
 {
 public:
-    explicit RawClient(quint16 port, qint64 readBufferSize = 0)
+    // from: the source address (any of 127.0.0.0/8 on Linux), to look like another client.
+    explicit RawClient(quint16 port, qint64 readBufferSize = 0, const QHostAddress &from = {})
     {
         if (readBufferSize > 0)
             socket.setReadBufferSize(readBufferSize);
+        if (!from.isNull())
+            socket.bind(from);
         QObject::connect(&socket, &QTcpSocket::readyRead, [this] {
             if (reading)
                 received += socket.readAll();

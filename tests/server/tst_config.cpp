@@ -2,6 +2,7 @@
 
 #include "server/config.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -47,6 +48,9 @@ private slots:
     void listen();
     void sizesAndTimes();
     void corsOrigins();
+    void trustedProxies();
+    void accessLog();
+    void shippedConfigFile();
     void precedence();
     void configFileErrors();
     void errors_data();
@@ -163,6 +167,63 @@ void tst_Config::corsOrigins()
                 .contains(QStringLiteral("trailing /")));
 }
 
+void tst_Config::trustedProxies()
+{
+    QVERIFY(ok({}).trustedProxies.isEmpty()); // nobody's X-Forwarded-For is believed by default
+    const ServerConfig c = ok({QStringLiteral("--trusted-proxy"), QStringLiteral("127.0.0.1"),
+                               QStringLiteral("--trusted-proxy=10.0.0.0/8, ::1"), QStringLiteral("--trusted-proxy"),
+                               QStringLiteral("fd00::/8")});
+    QCOMPARE(c.trustedProxies.size(), 4);
+    QCOMPARE(c.trustedProxies.at(0), std::pair(QHostAddress(QStringLiteral("127.0.0.1")), 32));
+    QCOMPARE(c.trustedProxies.at(1), std::pair(QHostAddress(QStringLiteral("10.0.0.0")), 8));
+    QCOMPARE(c.trustedProxies.at(2), std::pair(QHostAddress(QStringLiteral("::1")), 128));
+    QCOMPARE(c.trustedProxies.at(3), std::pair(QHostAddress(QStringLiteral("fd00::")), 8));
+    // A later source replaces the list, as for cors-origin.
+    const ServerConfig e = ok({QStringLiteral("--trusted-proxy"), QStringLiteral("192.0.2.1")},
+                              {{QStringLiteral("CLIPDECK_TRUSTED_PROXY"), QStringLiteral("10.0.0.1")}});
+    QCOMPARE(e.trustedProxies.size(), 1);
+    QCOMPARE(e.trustedProxies.at(0).first, QHostAddress(QStringLiteral("192.0.2.1")));
+    for (const char *bad : {"proxy.example", "10.0.0.0/33", "127.0.0.1:80", "1.2.3", "::1/129"}) {
+        const QString message = error({QStringLiteral("--trusted-proxy=") + QLatin1StringView(bad)});
+        QVERIFY2(message.contains(QStringLiteral("trusted-proxy must be an address")), qPrintable(message));
+    }
+}
+
+void tst_Config::accessLog()
+{
+    QVERIFY(!ok({}).accessLog);
+    QVERIFY(ok({QStringLiteral("--access-log")}).accessLog);
+    QVERIFY(!ok({QStringLiteral("--access-log=no")}).accessLog);
+    QVERIFY(error({QStringLiteral("--access-log=sometimes")}).contains(QStringLiteral("access-log must be")));
+}
+
+// installer/clipdeck-server.conf, the file the package installs as /etc/clipdeck/server.conf:
+// every line it sets or shows commented out is a key the server knows, with a valid value.
+void tst_Config::shippedConfigFile()
+{
+    const QString shipped = QStringLiteral(CLIPDECK_SOURCE_DIR "/installer/clipdeck-server.conf");
+    const ServerConfig c = ok({QStringLiteral("--config"), shipped});
+    QCOMPARE(c.dataDir, QStringLiteral("/var/lib/clipdeck-server"));
+    QCOMPARE(c.address, QHostAddress(QHostAddress::LocalHost)); // loopback: TLS is the proxy's
+    QFile file(shipped);
+    QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
+    QTemporaryDir dir;
+    QFile uncommented(dir.filePath(QStringLiteral("all.conf")));
+    QVERIFY(uncommented.open(QIODevice::WriteOnly));
+    int examples = 0;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        // "#key = value" (no space after '#') is an example setting; "# text" is prose.
+        if (line.size() > 1 && line.at(0) == '#' && line.at(1) != ' ' && line.at(1) != '#') {
+            uncommented.write(line.mid(1) + '\n');
+            ++examples;
+        }
+    }
+    uncommented.close();
+    QVERIFY(examples >= 10);
+    const QString message = error({QStringLiteral("--config"), uncommented.fileName()});
+    QVERIFY2(message.isEmpty(), qPrintable(message));
+}
+
 void tst_Config::precedence()
 {
     QTemporaryDir dir;
@@ -256,10 +317,10 @@ void tst_Config::helpAndVersion()
     QVERIFY(std::get<ConfigRequest>(r).help);
     QVERIFY(std::get<ConfigRequest>(parse({QStringLiteral("--version")})).version);
     const QString text = usage();
-    for (const char *key :
-         {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat", "--idle-timeout",
-          "--max-upload", "--max-header-bytes", "--max-streams-per-user", "--cors-origin", "--history",
-          "--bench-publish", "--config", "--max-frame-pixels", "--max-media-streams", "--max-job-memory"})
+    for (const char *key : {"--listen", "--data-dir", "--tokens", "--heavy-workers", "--light-workers", "--heartbeat",
+                            "--idle-timeout", "--max-upload", "--max-header-bytes", "--max-streams-per-user",
+                            "--cors-origin", "--history", "--bench-publish", "--config", "--max-frame-pixels",
+                            "--max-media-streams", "--max-job-memory", "--trusted-proxy", "--access-log"})
         QVERIFY2(text.contains(QLatin1StringView(key)), key);
 }
 
