@@ -266,11 +266,11 @@ std::shared_ptr<FrameIndex> indexFromContainer(AVFormatContext *input, const AVS
     return index;
 }
 
-IndexScanner::IndexScanner(const QString &path, int streamIndex, std::shared_ptr<FrameIndex> index,
-                           std::function<void(qint64, bool)> progress)
+IndexScanner::IndexScanner(const QString &path, const Limits &limits, int streamIndex,
+                           std::shared_ptr<FrameIndex> index, std::function<void(qint64, bool)> progress)
     : m_index(std::move(index)), m_progress(std::move(progress))
 {
-    m_thread = std::thread([this, path, streamIndex] { run(path, streamIndex); });
+    m_thread = std::thread([this, path, limits, streamIndex] { run(path, limits, streamIndex); });
 }
 
 IndexScanner::~IndexScanner()
@@ -279,13 +279,13 @@ IndexScanner::~IndexScanner()
     m_thread.join();
 }
 
-void IndexScanner::run(const QString &path, int streamIndex)
+void IndexScanner::run(const QString &path, const Limits &limits, int streamIndex)
 {
     auto report = [this](bool complete) {
         if (m_progress)
             m_progress(m_index->count(), complete);
     };
-    auto opened = ff::openInput(path);
+    auto opened = ff::openInput(path, limits);
     if (auto *e = ff::errorOf(opened)) {
         m_index->finish(*e);
         report(true);

@@ -101,14 +101,14 @@ std::shared_ptr<FrameIndex> indexFromContainer(AVFormatContext *input, const AVS
 class IndexScanner
 {
 public:
-    IndexScanner(const QString &path, int streamIndex, std::shared_ptr<FrameIndex> index,
+    IndexScanner(const QString &path, const Limits &limits, int streamIndex, std::shared_ptr<FrameIndex> index,
                  std::function<void(qint64 indexedFrames, bool complete)> progress);
     ~IndexScanner();
     IndexScanner(const IndexScanner &) = delete;
     IndexScanner &operator=(const IndexScanner &) = delete;
 
 private:
-    void run(const QString &path, int streamIndex);
+    void run(const QString &path, const Limits &limits, int streamIndex);
 
     std::shared_ptr<FrameIndex> m_index;
     std::function<void(qint64, bool)> m_progress;

@@ -342,7 +342,8 @@ void FrameReader::Private::startScan(std::shared_ptr<FrameIndex> scanned)
         std::lock_guard lock(indexMutex);
         frameIndex = scanned;
     }
-    scanner = std::make_unique<IndexScanner>(path, streamIndex, std::move(scanned), options.indexProgress);
+    scanner =
+        std::make_unique<IndexScanner>(path, options.limits, streamIndex, std::move(scanned), options.indexProgress);
 }
 
 FrameReader::FrameReader(std::unique_ptr<Private> dd) : d(std::move(dd)) { }
